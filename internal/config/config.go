@@ -1,0 +1,50 @@
+// Package config turns the action's inputs into a typed Config, validating
+// every input at once before any API call is made.
+package config
+
+import "time"
+
+// Commands of the action.
+const (
+	CommandRollback = "rollback"
+	CommandRecord   = "record"
+)
+
+// Fallback says what to do when no revision carries the target image tag.
+type Fallback string
+
+// Fallback values.
+const (
+	FallbackPrevious Fallback = "previous"
+	FallbackNone     Fallback = "none"
+)
+
+// Config is every input of the action, parsed and validated.
+type Config struct {
+	Command                   string
+	Cluster                   string
+	Services                  []string // split on commas and newlines, trimmed, empty dropped, duplicates removed
+	Environment               string
+	ProtectedEnvironments     []string
+	Revision                  string // raw: "42", "family:42" or an ARN; syntax validated
+	ImageTag                  string
+	Confirm                   string
+	DeployWorkflow            string
+	Branch                    string
+	ArtifactName              string
+	ContainerName             string
+	MaxRevisions              int
+	Fallback                  Fallback
+	FailureConclusions        []string
+	LoopGuard                 string
+	SchemaLabel               string
+	AllowSchemaDowngrade      bool
+	DryRun                    bool
+	Wait                      bool
+	WaitTimeout               time.Duration
+	GitHubToken               string
+	CodeDeployApplication     string
+	CodeDeployDeploymentGroup string
+	DeregisterFailed          bool
+	StatePath                 string // record: folder relative to the workspace
+}

@@ -1,0 +1,73 @@
+// Package rollback is the use case: it drives trigger, source, target,
+// safety checks, apply, wait and verify, and returns a Result that says
+// exactly what happened.
+package rollback
+
+import (
+	"time"
+
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/safety"
+	"github.com/deplight/ecs-rollback/internal/source"
+	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/trigger"
+)
+
+// Outcome is the action's result output.
+type Outcome string
+
+// Outcomes, as written to the result output.
+const (
+	RolledBack     Outcome = "rolled-back"
+	AlreadyCurrent Outcome = "already-current"
+	Planned        Outcome = "planned"
+	Skipped        Outcome = "skipped"
+	Failed         Outcome = "failed"
+	Recorded       Outcome = "recorded"
+)
+
+// Result is everything the report needs to say what happened.
+type Result struct {
+	Outcome     Outcome
+	Reason      string // kebab-case, for skipped and failed
+	Message     string // one sentence: what happened and what to do next
+	Cluster     string
+	Environment string
+	DryRun      bool
+	ImageTag    string // the target image tag
+	Source      *source.Deployment
+	SourceSkips []source.Skipped
+	Trigger     *trigger.Run // the failed run, for workflow_run
+	RepoURL     string       // e.g. https://github.com/octo-org/octo-repo
+	Services    []ServiceResult
+	Warnings    []string
+	StatePath   string // record: the folder written
+	Started     time.Time
+	Timings     []Timing
+}
+
+// ServiceResult is the outcome for one service.
+type ServiceResult struct {
+	Service        string
+	Outcome        Outcome
+	Reason         string
+	Message        string
+	From           *target.Revision // what the service ran before
+	FromImageTag   string
+	To             *target.Revision // the target
+	ToImageTag     string
+	How            target.How
+	Checks         []safety.Check
+	UpdateSent     bool   // UpdateService (or CodeDeploy) was called
+	CodeDeployID   string // for CODE_DEPLOY services
+	Deregistered   string // ARN deregistered after the rollback
+	Events         []ecsops.Event
+	StoppedReasons []string
+	Superseded     string // deployment in progress that the rollback superseded
+}
+
+// Timing is the duration of one phase.
+type Timing struct {
+	Phase    string
+	Duration time.Duration
+}
