@@ -2,7 +2,11 @@
 // every input at once before any API call is made.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/deplight/ecs-rollback/internal/target"
+)
 
 // Commands of the action.
 const (
@@ -26,7 +30,8 @@ type Config struct {
 	Services                  []string // split on commas and newlines, trimmed, empty dropped, duplicates removed
 	Environment               string
 	ProtectedEnvironments     []string
-	Revision                  string // raw: "42", "family:42" or an ARN; syntax validated
+	Revision                  string              // raw: "42", "family:42" or an ARN; syntax validated
+	RevisionSpec              target.RevisionSpec // Revision parsed; zero when Revision is empty
 	ImageTag                  string
 	Confirm                   string
 	DeployWorkflow            string

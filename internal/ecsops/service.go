@@ -42,3 +42,15 @@ type Event struct {
 	CreatedAt time.Time
 	Message   string
 }
+
+// Primary returns the service's PRIMARY deployment: the one ECS is rolling
+// out or has rolled out last.
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html
+func (s Service) Primary() (Deployment, bool) {
+	for _, d := range s.Deployments {
+		if d.Status == "PRIMARY" {
+			return d, true
+		}
+	}
+	return Deployment{}, false
+}

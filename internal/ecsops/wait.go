@@ -1,0 +1,190 @@
+package ecsops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/deplight/ecs-rollback/internal/target"
+)
+
+// Poll delays of WaitStable. The SDK's own services-stable waiter starts at
+// 15s; these keep the time between stability and noticing it under MaxPoll
+// while averaging at most about one DescribeServices call a second.
+const (
+	defaultFirstPoll = time.Second
+	defaultMaxPoll   = 2 * time.Second
+	pollGrowth       = 1.5
+	// maxPollErrors is how many DescribeServices failures in a row end the
+	// wait; the SDK has already retried each one.
+	maxPollErrors = 3
+)
+
+// WaitOptions shapes WaitStable.
+type WaitOptions struct {
+	// Timeout ends the wait with a *WaitTimeoutError; 0 waits as long as ctx
+	// allows.
+	Timeout time.Duration
+	// FirstPoll is the delay before the first DescribeServices; default 1s.
+	FirstPoll time.Duration
+	// MaxPoll caps the delay between polls, which grows ×1.5 from FirstPoll;
+	// default 2s.
+	MaxPoll time.Duration
+	// OnPoll, when set, sees the service after every successful poll.
+	OnPoll func(Service)
+}
+
+// RolloutFailedError says the deployment of the target revision ended with
+// rolloutState FAILED (for example, the deployment circuit breaker tripped).
+// See https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+type RolloutFailedError struct {
+	Service string
+	Reason  string  // the deployment's rolloutStateReason
+	Last    Service // the service as last described
+}
+
+// Error says which service failed and why.
+func (e *RolloutFailedError) Error() string {
+	return fmt.Sprintf("rollout of service %s failed: %s", e.Service, e.Reason)
+}
+
+// WaitTimeoutError says the service was not stable on the target revision
+// within the timeout.
+type WaitTimeoutError struct {
+	Service string
+	Timeout time.Duration
+	Last    Service // the service as last described; zero if never described
+}
+
+// Error says which service did not become stable in how long.
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("service %s was not stable within %s", e.Service, e.Timeout)
+}
+
+// errWaitTimedOut is the cause of WaitStable's own deadline.
+var errWaitTimedOut = errors.New("wait timeout")
+
+// WaitStable polls DescribeServices until the service is stable on
+// targetARN (see IsStable) and returns it as last described. It polls first
+// after o.FirstPoll, then backs off ×1.5 up to o.MaxPoll. It fails at once
+// with a *RolloutFailedError when the target's deployment is FAILED, with a
+// *WaitTimeoutError when o.Timeout passes, with a *NotFoundError when the
+// service disappears, and with ctx's error (wrapped) when ctx ends. A failed
+// poll is retried at the next one; three failures in a row end the wait.
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
+func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service, targetARN string, o WaitOptions) (Service, error) {
+	delay := o.FirstPoll
+	if delay <= 0 {
+		delay = defaultFirstPoll
+	}
+	maxPoll := o.MaxPoll
+	if maxPoll <= 0 {
+		maxPoll = defaultMaxPoll
+	}
+	maxPoll = max(maxPoll, delay)
+
+	parent := ctx
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, errWaitTimedOut)
+		defer cancel()
+	}
+
+	var (
+		last   Service
+		failed int
+	)
+	ended := func() error {
+		if parent.Err() == nil && errors.Is(context.Cause(ctx), errWaitTimedOut) {
+			return &WaitTimeoutError{Service: service, Timeout: o.Timeout, Last: last}
+		}
+		return fmt.Errorf("wait for service %s in cluster %s to be stable on %s: %w", service, cluster, targetARN, parent.Err())
+	}
+
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return last, ended()
+		case <-timer.C:
+		}
+
+		s, err := DescribeService(ctx, api, cluster, service)
+		var nf *NotFoundError
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return last, ended()
+		case errors.As(err, &nf):
+			return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
+		case err != nil:
+			failed++
+			if failed >= maxPollErrors {
+				return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %d polls in a row failed: %w", service, cluster, failed, err)
+			}
+		default:
+			failed = 0
+			last = s
+			if o.OnPoll != nil {
+				o.OnPoll(s)
+			}
+			if IsStable(s, targetARN) {
+				return s, nil
+			}
+			if d, ok := targetDeployment(s, targetARN); ok && d.RolloutState == "FAILED" {
+				reason := d.RolloutReason
+				if reason == "" {
+					reason = "the deployment's rollout state is FAILED"
+				}
+				return s, &RolloutFailedError{Service: service, Reason: reason, Last: s}
+			}
+		}
+
+		delay = nextDelay(delay, maxPoll)
+		timer.Reset(delay)
+	}
+}
+
+// nextDelay grows a poll delay ×1.5, capped at maxPoll.
+func nextDelay(d, maxPoll time.Duration) time.Duration {
+	return min(time.Duration(float64(d)*pollGrowth), maxPoll)
+}
+
+// IsStable reports whether s has finished rolling out targetARN: exactly one
+// deployment, PRIMARY, of the target revision (an ARN or family:revision),
+// running as many tasks as desired both in the deployment and in the
+// service, and with rollout state COMPLETED or none (emulators omit it).
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html
+func IsStable(s Service, targetARN string) bool {
+	if len(s.Deployments) != 1 || targetARN == "" {
+		return false
+	}
+	d := s.Deployments[0]
+	return d.Status == "PRIMARY" &&
+		d.TaskDefinition != "" && target.SameRevision(d.TaskDefinition, targetARN) &&
+		d.RunningCount == d.DesiredCount &&
+		s.RunningCount == s.DesiredCount &&
+		(d.RolloutState == "" || d.RolloutState == "COMPLETED")
+}
+
+// targetDeployment finds the deployment of the target revision: the PRIMARY
+// one if it is the target, else the newest of the target (after a circuit
+// breaker rollback the failed deployment is no longer PRIMARY).
+func targetDeployment(s Service, targetARN string) (Deployment, bool) {
+	if p, ok := s.Primary(); ok && target.SameRevision(p.TaskDefinition, targetARN) {
+		return p, true
+	}
+	var (
+		best  Deployment
+		found bool
+	)
+	for _, d := range s.Deployments {
+		if target.SameRevision(d.TaskDefinition, targetARN) && (!found || d.CreatedAt.After(best.CreatedAt)) {
+			best, found = d, true
+		}
+	}
+	return best, found
+}

@@ -1,0 +1,128 @@
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/target"
+)
+
+// diagnosticsTimeout bounds the reads made to explain a failed rollout.
+const diagnosticsTimeout = 15 * time.Second
+
+// apply updates one service to its target, waits until it is stable,
+// verifies it and, when asked, deregisters the revision it left.
+func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
+	sr := &p.result
+	to := sr.To
+	end := r.group("Roll back " + sr.Service)
+	defer end()
+
+	if !p.join {
+		r.logf("UpdateService %s → %s", sr.Service, to.ARN)
+		_, err := ecsops.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
+		// A request the API answered with an error was not applied; any other
+		// failure (a cut connection, a cancelled job) may have been.
+		var apiErr smithy.APIError
+		sr.UpdateSent = err == nil || !errors.As(err, &apiErr)
+		if err != nil {
+			p.fail = r.applyFailure(ctx, err, ReasonUpdateFailed,
+				fmt.Sprintf("update service %s to %s", sr.Service, to.ARN))
+			return
+		}
+	}
+
+	if cfg.Wait {
+		r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
+		_, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
+			Timeout:   cfg.WaitTimeout,
+			FirstPoll: r.FirstPoll,
+			MaxPoll:   r.MaxPoll,
+			OnPoll: func(s ecsops.Service) {
+				r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
+			},
+		})
+		if err != nil {
+			p.fail = r.waitFailure(ctx, cfg, p, err)
+			return
+		}
+	}
+
+	// Verify: the service's task definition is the target.
+	svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
+	if err != nil {
+		p.fail = r.applyFailure(ctx, err, ReasonVerifyFailed, "verify service "+sr.Service)
+		return
+	}
+	if !target.SameRevision(svc.TaskDefinition, to.ARN) {
+		p.fail = fail(ReasonVerifyFailed,
+			"after the rollback, service %s runs %s instead of the target %s: another deployment may have started. Check the service in the ECS console.",
+			sr.Service, svc.TaskDefinition, to.ARN)
+		return
+	}
+	sr.Outcome = RolledBack
+
+	if cfg.DeregisterFailed && sr.From != nil && !target.SameRevision(sr.From.ARN, to.ARN) {
+		if err := ecsops.Deregister(ctx, r.ECS, sr.From.ARN); err != nil {
+			sr.Message = fmt.Sprintf("rolled back, but deregistering %s failed: %v", sr.From.ARN, err)
+		} else {
+			sr.Deregistered = sr.From.ARN
+		}
+	}
+}
+
+// applyFailure describes a failure after planning, saying whether the
+// update was sent.
+func (r *Runner) applyFailure(ctx context.Context, err error, reason, doing string) *failure {
+	if ctx.Err() != nil {
+		return fail(ReasonCancelled, "the run was cancelled during: %s (%v)", doing, err)
+	}
+	return fail(reason, "%s: %v", doing, err)
+}
+
+// waitFailure explains a rollout that failed or did not settle, with the
+// service's recent events and the reasons its newest tasks stopped.
+func (r *Runner) waitFailure(ctx context.Context, cfg config.Config, p *plan, err error) *failure {
+	sr := &p.result
+	var (
+		rf *ecsops.RolloutFailedError
+		wt *ecsops.WaitTimeoutError
+		f  *failure
+	)
+	switch {
+	case errors.As(err, &rf):
+		f = fail(ReasonRolloutFailed,
+			"the rollback of %s to revision %d failed: %s. UpdateService was sent; the service may be between revisions. Read the service events below and the stopped tasks' reasons.",
+			sr.Service, sr.To.Number, rf.Reason)
+	case errors.As(err, &wt):
+		f = fail(ReasonWaitTimeout,
+			"%s was not stable on revision %d within %s. UpdateService was sent and ECS keeps rolling out; watch the service, or raise wait-timeout.",
+			sr.Service, sr.To.Number, cfg.WaitTimeout)
+	case ctx.Err() != nil:
+		return fail(ReasonCancelled,
+			"the run was cancelled while waiting for %s; UpdateService to revision %d was already sent and ECS keeps rolling out.",
+			sr.Service, sr.To.Number)
+	default:
+		f = fail(ReasonRolloutFailed, "waiting for %s to be stable: %v", sr.Service, err)
+	}
+	// The job's context may be nearly spent: read diagnostics on their own
+	// short deadline.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnosticsTimeout)
+	defer cancel()
+	if svc, err := ecsops.DescribeService(dctx, r.ECS, cfg.Cluster, sr.Service); err == nil {
+		sr.Events = svc.Events
+		if len(sr.Events) > 10 {
+			sr.Events = sr.Events[:10]
+		}
+	}
+	if reasons, err := ecsops.StoppedTaskReasons(dctx, r.ECS, cfg.Cluster, sr.Service, sr.To.ARN, 5); err == nil {
+		sr.StoppedReasons = reasons
+	}
+	return f
+}

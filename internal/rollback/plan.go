@@ -1,0 +1,303 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/safety"
+	"github.com/deplight/ecs-rollback/internal/source"
+	"github.com/deplight/ecs-rollback/internal/target"
+)
+
+// prepared is what the ECS chain learns before the target tag is known.
+type prepared struct {
+	current target.Revision
+	family  string
+	active  []string // ACTIVE revisions below the current one, newest first
+	inProg  bool     // a deployment is rolling out right now
+}
+
+// plan resolves and checks the target of every service. The GitHub chain
+// (last successful deployment) and the ECS chain (service, current revision,
+// ACTIVE revisions) run concurrently; matching waits for both.
+func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *failure) {
+	cfg := req.Config
+	defer r.phase(res, "plan")()
+	end := r.group("Plan")
+	defer end()
+
+	// The GitHub chain.
+	var (
+		dep     *source.Deployment
+		srcFail *failure
+		srcWG   sync.WaitGroup
+	)
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	if cfg.Revision == "" && cfg.ImageTag == "" {
+		srcWG.Add(1)
+		go func() {
+			defer srcWG.Done()
+			dep, srcFail = r.findSource(srcCtx, req, res)
+		}()
+	}
+
+	// The ECS chain, per service.
+	plans := make([]*plan, len(cfg.Services))
+	for i, name := range cfg.Services {
+		plans[i] = &plan{result: ServiceResult{Service: name}}
+	}
+	preps := make([]prepared, len(plans))
+	services, err := ecsops.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
+	if err != nil && len(services) == 0 {
+		cancelSrc()
+		srcWG.Wait()
+		return plans, asFailure(ctx, fmt.Errorf("describe services in cluster %s: %w", cfg.Cluster, err), ReasonECSError)
+	}
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		svc, ok := services[p.result.Service]
+		if !ok {
+			p.fail = asFailure(ctx, err, ReasonServiceNotFound)
+			if p.fail.reason != ReasonServiceNotFound {
+				p.fail = fail(ReasonServiceNotFound, "service %s was not found in cluster %s. Check the cluster and service inputs and the AWS region.", p.result.Service, cfg.Cluster)
+			}
+			continue
+		}
+		p.service = svc
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			preps[i], p.fail = r.prepare(ctx, cfg, svc)
+		}()
+	}
+	wg.Wait()
+	srcWG.Wait()
+	if srcFail != nil {
+		return plans, srcFail
+	}
+
+	tag, recorded := cfg.ImageTag, ""
+	if dep != nil {
+		res.Source = dep
+		tag, recorded = dep.State.ImageTag, dep.State.TaskDefinitionARN
+		r.logf("last successful deployment: run %d, image tag %s", dep.RunID, dep.State.ImageTag)
+	}
+	res.ImageTag = tag
+
+	var mu sync.Mutex
+	for i, p := range plans {
+		if p.fail != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			warns, f := r.resolve(ctx, cfg, p, preps[i], tag, recorded)
+			p.fail = f
+			mu.Lock()
+			res.Warnings = append(res.Warnings, warns...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return plans, nil
+}
+
+// prepare reads the service's current revision and the ACTIVE revisions
+// below it.
+func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Service) (prepared, *failure) {
+	var out prepared
+	family, number, err := target.ParseARN(svc.TaskDefinition)
+	if err != nil {
+		return out, fail(ReasonECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
+	}
+	out.family = family
+	out.inProg = inProgress(svc)
+
+	var (
+		wg                sync.WaitGroup
+		curErr, activeErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		out.current, curErr = ecsops.DescribeRevision(ctx, r.ECS, svc.TaskDefinition)
+	}()
+	go func() {
+		defer wg.Done()
+		out.active, activeErr = ecsops.ActiveRevisionARNs(ctx, r.ECS, family, number, cfg.MaxRevisions)
+	}()
+	wg.Wait()
+	if curErr != nil {
+		return out, asFailure(ctx, fmt.Errorf("describe the current task definition of %s: %w", svc.Name, curErr), ReasonECSError)
+	}
+	if activeErr != nil {
+		return out, asFailure(ctx, fmt.Errorf("list ACTIVE revisions of family %s: %w", family, activeErr), ReasonECSError)
+	}
+	return out, nil
+}
+
+// inProgress reports whether a deployment is rolling out.
+func inProgress(svc ecsops.Service) bool {
+	if len(svc.Deployments) > 1 {
+		return true
+	}
+	for _, d := range svc.Deployments {
+		if d.RolloutState == "IN_PROGRESS" {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve picks the target revision of one service and runs the safety
+// checks on it.
+func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre prepared, tag, recorded string) ([]string, *failure) {
+	var warns []string
+	cur := pre.current
+	p.result.From = &cur
+	p.result.FromImageTag = target.ImageTag(cur, cfg.ContainerName)
+
+	tgt, how, f := r.pickTarget(ctx, cfg, pre, tag, recorded, &warns)
+	if f != nil {
+		return warns, f
+	}
+	p.result.To = &tgt
+	p.result.How = how
+	p.result.ToImageTag = target.ImageTag(tgt, cfg.ContainerName)
+	if how == target.HowImageTag && tag != "" {
+		p.result.ToImageTag = tag
+	}
+
+	in := safety.Input{
+		Service:              p.result.Service,
+		ServiceFamily:        pre.family,
+		Controller:           p.service.Controller,
+		Current:              cur,
+		Target:               tgt,
+		TargetFound:          true,
+		SchemaLabel:          cfg.SchemaLabel,
+		ContainerName:        cfg.ContainerName,
+		AllowSchemaDowngrade: cfg.AllowSchemaDowngrade,
+		CodeDeployConfigured: cfg.CodeDeployApplication != "" && cfg.CodeDeployDeploymentGroup != "",
+	}
+	p.result.Checks = safety.Evaluate(in)
+	if safety.AlreadyCurrent(in) {
+		if pre.inProg {
+			// A rollout to the target is under way (another rollback run):
+			// wait for it rather than start another.
+			p.join = true
+			p.result.Message = "a deployment to the target revision is already in progress; waiting for it instead of starting another"
+			return warns, nil
+		}
+		p.result.Outcome = AlreadyCurrent
+		return warns, nil
+	}
+	if c, failed := safety.FirstFailure(p.result.Checks); failed {
+		return warns, fail(reasonForCheck(c), "refused to roll back %s: %s.", p.result.Service, strings.TrimSuffix(c.Detail, "."))
+	}
+	if pre.inProg {
+		p.result.Superseded = p.service.TaskDefinition
+	}
+	return warns, nil
+}
+
+// pickTarget chooses the target revision: the manual revision, else the
+// recorded task definition, else the newest revision carrying the tag, else
+// the fallback.
+func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared, tag, recorded string, warns *[]string) (target.Revision, target.How, *failure) {
+	cur := pre.current
+	if cfg.Revision != "" {
+		spec, err := target.ParseRevisionInput(cfg.Revision)
+		if err != nil {
+			return target.Revision{}, "", fail(ReasonCheckFailed, "revision input: %v", err)
+		}
+		ref := spec.ARN
+		if spec.Family != "" && spec.Family != pre.family {
+			return target.Revision{}, "", fail(ReasonOtherFamily,
+				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families", cfg.Revision, spec.Family, pre.family)
+		}
+		if ref == "" {
+			ref = fmt.Sprintf("%s:%d", pre.family, spec.Number)
+		}
+		rev, err := ecsops.DescribeRevision(ctx, r.ECS, ref)
+		if err != nil {
+			return target.Revision{}, "", asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), ReasonTargetNotActive)
+		}
+		return rev, target.HowManualRevision, nil
+	}
+
+	if recorded != "" {
+		fam, _, err := target.ParseARN(recorded)
+		switch {
+		case err != nil:
+			*warns = append(*warns, fmt.Sprintf("the recorded task definition %q cannot be read; searching by image tag", recorded))
+		case fam != pre.family:
+			*warns = append(*warns, fmt.Sprintf("the recorded task definition belongs to family %s, not %s; searching by image tag", fam, pre.family))
+		case target.SameRevision(recorded, cur.ARN):
+			return cur, target.HowRecordedARN, nil
+		default:
+			rev, err := ecsops.DescribeRevision(ctx, r.ECS, recorded)
+			if err == nil && rev.Status == "ACTIVE" {
+				return rev, target.HowRecordedARN, nil
+			}
+			if ctx.Err() != nil {
+				return target.Revision{}, "", asFailure(ctx, err, ReasonECSError)
+			}
+			*warns = append(*warns, fmt.Sprintf("the recorded task definition %s is not ACTIVE; searching by image tag", recorded))
+		}
+	}
+
+	if target.Matches(cur, tag, cfg.ContainerName) {
+		return cur, target.HowImageTag, nil
+	}
+	rev, found, described, err := ecsops.FindRevision(ctx, r.ECS, pre.active, r.DescribeConcurrency, func(rev target.Revision) bool {
+		return target.Matches(rev, tag, cfg.ContainerName)
+	})
+	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)
+	if err != nil {
+		return target.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), ReasonECSError)
+	}
+	if found {
+		return rev, target.HowImageTag, nil
+	}
+
+	searched := fmt.Sprintf("none of the %d newest ACTIVE revisions of %s below %d carries image tag %s", len(pre.active), pre.family, cur.Number, tag)
+	if cfg.Fallback != config.FallbackPrevious {
+		return target.Revision{}, "", fail(ReasonNoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
+	}
+	prevARN, ok := target.Fallback(cur, pre.active)
+	if !ok {
+		return target.Revision{}, "", fail(ReasonNoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
+	}
+	prev, err := ecsops.DescribeRevision(ctx, r.ECS, prevARN)
+	if err != nil {
+		return target.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), ReasonECSError)
+	}
+	*warns = append(*warns, searched+"; falling back to the previous revision "+fmt.Sprint(prev.Number))
+	return prev, target.HowFallbackPrevious, nil
+}
+
+// reasonForCheck maps a failed safety check to the reason output.
+func reasonForCheck(c safety.Check) string {
+	switch c.Name {
+	case safety.NameTargetActive:
+		return ReasonTargetNotActive
+	case safety.NameOlder:
+		return ReasonRollForward
+	case safety.NameFamily:
+		return ReasonOtherFamily
+	case safety.NameSchema:
+		return ReasonSchemaDowngrade
+	case safety.NameController:
+		return ReasonController
+	case safety.NameImagesInECR:
+		return ReasonImageMissing
+	}
+	return ReasonCheckFailed
+}

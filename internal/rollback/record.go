@@ -1,0 +1,58 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/deploystate"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+)
+
+// RecordRequest is one run of the record command.
+type RecordRequest struct {
+	Config    config.Config
+	Workspace string // GITHUB_WORKSPACE; state-path is relative to it
+	CommitSHA string // GITHUB_SHA
+}
+
+// Record writes the deployment-state folder for the deploy workflow. With a
+// cluster and service, the service's current task definition is recorded
+// too, so a later rollback can go straight to it.
+func (r *Runner) Record(ctx context.Context, req RecordRequest) Result {
+	cfg := req.Config
+	res := Result{Cluster: cfg.Cluster, Environment: cfg.Environment, ImageTag: cfg.ImageTag, Started: r.now()}
+	failed := func(msg string) Result {
+		res.Outcome, res.Reason, res.Message = Failed, ReasonRecordFailed, msg
+		return res
+	}
+	st := deploystate.State{
+		ImageTag:    cfg.ImageTag,
+		Environment: cfg.Environment,
+		CommitSHA:   req.CommitSHA,
+		Timestamp:   r.now().UTC().Format("2006-01-02T15:04:05Z"),
+	}
+	if cfg.Cluster != "" && len(cfg.Services) > 0 {
+		if r.ECS == nil {
+			return failed("no ECS client is configured to read the service's task definition")
+		}
+		svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, cfg.Services[0])
+		if err != nil {
+			return failed(fmt.Sprintf("read the task definition of service %s: %v", cfg.Services[0], err))
+		}
+		st.TaskDefinitionARN = svc.TaskDefinition
+	}
+	dir := filepath.Join(req.Workspace, filepath.Clean(cfg.StatePath))
+	if !strings.HasPrefix(dir, filepath.Clean(req.Workspace)) {
+		return failed(fmt.Sprintf("state-path %q leaves the workspace", cfg.StatePath))
+	}
+	if err := deploystate.Write(dir, st); err != nil {
+		return failed(fmt.Sprintf("write the deployment state: %v", err))
+	}
+	res.Outcome = Recorded
+	res.StatePath = cfg.StatePath
+	res.Message = fmt.Sprintf("Recorded image tag %s in %s; upload that folder with actions/upload-artifact as %q.", cfg.ImageTag, cfg.StatePath, cfg.ArtifactName)
+	return res
+}

@@ -1,0 +1,154 @@
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/source"
+	"github.com/deplight/ecs-rollback/internal/trigger"
+)
+
+// ECSAPI is the part of the ECS client the rollback uses; *ecs.Client
+// satisfies it.
+type ECSAPI interface {
+	ecs.DescribeServicesAPIClient
+	ecs.ListTaskDefinitionsAPIClient
+	ecsops.DescribeTaskDefinitionAPI
+	ecsops.UpdateServiceAPI
+	ecsops.StoppedTasksAPI
+	ecsops.DeregisterAPI
+}
+
+// DeploymentSource finds the last successful deployment; *source.Finder
+// satisfies it.
+type DeploymentSource interface {
+	LastSuccessful(ctx context.Context, q source.Query) (source.Deployment, []source.Skipped, error)
+	DefaultBranch(ctx context.Context) (string, error)
+}
+
+// Logger is where progress goes; *githubactions.Action satisfies it.
+type Logger interface {
+	Infof(format string, args ...any)
+	Debugf(format string, args ...any)
+	Group(title string)
+	EndGroup()
+}
+
+// Runner carries the clients and tunables of a rollback.
+type Runner struct {
+	ECS    ECSAPI
+	Source DeploymentSource // nil when the run needs no GitHub lookup
+	Log    Logger
+
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// FirstPoll and MaxPoll shape the wait for stability; see ecsops.WaitOptions.
+	FirstPoll, MaxPoll time.Duration
+	// DescribeConcurrency bounds concurrent DescribeTaskDefinition calls.
+	DescribeConcurrency int
+	// PlanTimeout bounds everything before UpdateService: trigger, source,
+	// target and checks.
+	PlanTimeout time.Duration
+}
+
+// Request is one rollback to carry out.
+type Request struct {
+	Config  config.Config
+	Event   trigger.Event
+	RepoURL string // https://github.com/owner/repo, for links in the summary
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Log != nil {
+		r.Log.Infof(format, args...)
+	}
+}
+
+func (r *Runner) debugf(format string, args ...any) {
+	if r.Log != nil {
+		r.Log.Debugf(format, args...)
+	}
+}
+
+func (r *Runner) group(title string) func() {
+	if r.Log == nil {
+		return func() {}
+	}
+	r.Log.Group(title)
+	return r.Log.EndGroup
+}
+
+// phase times one phase of the run into res.Timings.
+func (r *Runner) phase(res *Result, name string) func() {
+	start := r.now()
+	return func() {
+		res.Timings = append(res.Timings, Timing{Phase: name, Duration: r.now().Sub(start)})
+	}
+}
+
+// Reasons written to the reason output.
+const (
+	ReasonConfirmation       = "confirmation-mismatch"
+	ReasonNoPrevious         = "no-previous-deployment"
+	ReasonNoDeployWorkflow   = "no-deploy-workflow"
+	ReasonSourceError        = "source-error"
+	ReasonServiceNotFound    = "service-not-found"
+	ReasonECSError           = "ecs-error"
+	ReasonNoMatch            = "no-matching-revision"
+	ReasonCheckFailed        = "safety-check-failed"
+	ReasonOtherFamily        = "other-family"
+	ReasonRollForward        = "roll-forward-refused"
+	ReasonTargetNotActive    = "target-not-active"
+	ReasonController         = "unsupported-deployment-controller"
+	ReasonSchemaDowngrade    = "schema-downgrade"
+	ReasonUpdateFailed       = "update-failed"
+	ReasonRolloutFailed      = "rollout-failed"
+	ReasonWaitTimeout        = "wait-timeout"
+	ReasonVerifyFailed       = "verify-failed"
+	ReasonCancelled          = "cancelled"
+	ReasonOtherServiceFailed = "other-service-failed"
+	ReasonImageMissing       = "image-missing"
+	ReasonRecordFailed       = "record-failed"
+)
+
+// failure is a planning failure with its reason output.
+type failure struct {
+	reason string
+	msg    string
+}
+
+func (f *failure) Error() string { return f.msg }
+
+func fail(reason, format string, args ...any) *failure {
+	return &failure{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// asFailure maps any error met while planning to a reason and message,
+// recognising cancellation and a missing service.
+func asFailure(ctx context.Context, err error, reason string) *failure {
+	var f *failure
+	if errors.As(err, &f) {
+		return f
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return fail(ReasonCancelled, "the run was cancelled before any change was made: %v", err)
+	}
+	var nf *ecsops.NotFoundError
+	if errors.As(err, &nf) {
+		return fail(ReasonServiceNotFound, "%v. Check the cluster and service inputs and the AWS region.", err)
+	}
+	return fail(reason, "%v", err)
+}

@@ -1,0 +1,154 @@
+package target
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/deplight/ecs-rollback/internal/imageref"
+)
+
+// findContainer returns the container called name, or the first container
+// when name is empty.
+func findContainer(rev Revision, name string) (Container, bool) {
+	if name == "" {
+		if len(rev.Containers) == 0 {
+			return Container{}, false
+		}
+		return rev.Containers[0], true
+	}
+	for _, c := range rev.Containers {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Container{}, false
+}
+
+// ImageTag returns, for display, the tag of the image of the container called
+// container, or of the first container when container is empty; an image
+// pinned only by digest gives its short digest (see [imageref.Ref.Display]).
+// It returns "" when there is no such container or its image has neither.
+func ImageTag(rev Revision, container string) string {
+	c, ok := findContainer(rev, container)
+	if !ok {
+		return ""
+	}
+	return imageref.Parse(c.Image).Display()
+}
+
+// Matches reports whether the revision runs an image carrying tag: in any of
+// its containers when container is empty, else only in the container of that
+// name (false when the revision has no such container). Tags match as
+// [imageref.Ref.MatchesTag] says: exactly, by a hex prefix of 7 or more, or by
+// digest.
+func Matches(rev Revision, tag, container string) bool {
+	for _, c := range rev.Containers {
+		if container != "" && c.Name != container {
+			continue
+		}
+		if imageref.Parse(c.Image).MatchesTag(tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// Candidates returns the revisions to search for the target image tag: from
+// arns, the ACTIVE task-definition ARNs of the service's family (as
+// ListTaskDefinitions returns them for familyPrefix and status ACTIVE), those
+// whose revision number is strictly below current, newest first, at most limit
+// of them. It sorts by itself, whatever order arns come in, drops duplicates
+// and entries that are not task-definition ARNs, and returns nil when limit is
+// less than 1.
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html
+func Candidates(arns []string, current int32, limit int) []string {
+	if limit < 1 {
+		return nil
+	}
+	type entry struct {
+		arn    string
+		number int32
+	}
+	var below []entry
+	seen := make(map[string]bool, len(arns))
+	for _, arn := range arns {
+		_, n, err := ParseARN(arn)
+		if err != nil || n >= current || seen[arn] {
+			continue
+		}
+		seen[arn] = true
+		below = append(below, entry{arn, n})
+	}
+	slices.SortFunc(below, func(a, b entry) int {
+		if c := cmp.Compare(b.number, a.number); c != 0 {
+			return c
+		}
+		return strings.Compare(a.arn, b.arn)
+	})
+	if len(below) > limit {
+		below = below[:limit]
+	}
+	out := make([]string, 0, len(below))
+	for _, e := range below {
+		out = append(out, e.arn)
+	}
+	return out
+}
+
+// PickRecorded decides whether the task-definition ARN recorded in the
+// deployment state (task-definition-arn.txt) can be the target: only when it
+// names a revision of family, the service's family, that is in activeARNs, the
+// family's ACTIVE revisions. It returns the matching entry of activeARNs.
+//
+// A recorded full ARN must equal an active ARN exactly (same partition,
+// region and account); a recorded bare "family:42" matches the active ARN of
+// that family and revision. It does not compare with the current revision on
+// purpose: a recorded revision equal to the current one is the
+// already-current outcome, and a newer one is refused by the safety checks,
+// both of which the operator should see rather than a silent search by tag.
+func PickRecorded(recordedARN, family string, activeARNs []string) (string, bool) {
+	recFamily, recNumber, err := ParseARN(recordedARN)
+	if err != nil || family == "" || recFamily != family {
+		return "", false
+	}
+	recIsARN := strings.HasPrefix(recordedARN, "arn:")
+	for _, arn := range activeARNs {
+		f, n, err := ParseARN(arn)
+		if err != nil || f != family || n != recNumber {
+			continue
+		}
+		if recIsARN && strings.HasPrefix(arn, "arn:") && arn != recordedARN {
+			continue
+		}
+		return arn, true
+	}
+	return "", false
+}
+
+// Fallback is the "previous" fallback, used when no revision carries the
+// target image tag: the revision numbered current − 1 of the current
+// revision's family, when it is among activeARNs. When current − 1 is INACTIVE
+// (not in activeARNs) or does not exist, Fallback returns false: it does not
+// skip further back, because a revision two or more steps back was never
+// checked to be a good deployment.
+func Fallback(current Revision, activeARNs []string) (string, bool) {
+	family, number := current.Family, current.Number
+	if family == "" || number == 0 {
+		f, n, err := ParseARN(current.ARN)
+		if err != nil {
+			return "", false
+		}
+		family, number = f, n
+	}
+	if number <= 1 {
+		return "", false
+	}
+	for _, arn := range activeARNs {
+		f, n, err := ParseARN(arn)
+		if err == nil && f == family && n == number-1 {
+			return arn, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,222 @@
+// Command ecs-rollback is a GitHub Action that puts an Amazon ECS service
+// back on its last successful deployment when a deploy fails.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/google/go-github/v66/github"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ghhttp"
+	"github.com/deplight/ecs-rollback/internal/report"
+	"github.com/deplight/ecs-rollback/internal/rollback"
+	"github.com/deplight/ecs-rollback/internal/source"
+	"github.com/deplight/ecs-rollback/internal/trigger"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := realMain(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// realMain dispatches on the first argument: the action itself when run by
+// GitHub Actions, or one of the commands a person runs.
+func realMain(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	getenv := func(key string) string {
+		v, _ := lookupEnv(key)
+		return v
+	}
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch {
+	case cmd == "version" || cmd == "--version":
+		fmt.Fprintf(stdout, "ecs-rollback %s\n", version)
+		return 0
+	case cmd == "demo":
+		return runDemo(ctx, stdout, stderr)
+	case cmd == "" && getenv("GITHUB_ACTIONS") != "":
+		return runAction(ctx, githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)), lookupEnv)
+	default:
+		return runCLI(ctx, args, getenv, stdout, stderr)
+	}
+}
+
+// Timeouts of the network calls.
+const (
+	planTimeout = 3 * time.Minute
+	callTimeout = 30 * time.Second
+)
+
+// runAction runs the action: inputs → run → outputs, annotations, summary.
+func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func(string) (string, bool)) int {
+	started := time.Now()
+	getenv := action.Getenv
+	// The runner passes every input, defaults included, so an input that is
+	// present but empty was emptied on purpose (loop-guard: "" disables).
+	cfg, err := config.Load(action.GetInput, config.WithLookup(config.EnvLookup(lookupEnv)))
+	if cfg.GitHubToken != "" {
+		action.AddMask(cfg.GitHubToken)
+	}
+	if err != nil {
+		return finish(action, rollback.Result{
+			Outcome: rollback.Failed, Reason: "invalid-input", Started: started,
+			Message: "invalid inputs, nothing was done: " + strings.ReplaceAll(err.Error(), "\n", "; "),
+		})
+	}
+
+	if cfg.Command == config.CommandRecord {
+		runner := &rollback.Runner{Log: action}
+		if cfg.Cluster != "" && len(cfg.Services) > 0 {
+			api, err := newECS(ctx)
+			if err != nil {
+				return finish(action, failedResult(started, "aws-config", err))
+			}
+			runner.ECS = api
+		}
+		return finish(action, runner.Record(ctx, rollback.RecordRequest{
+			Config:    cfg,
+			Workspace: getenv("GITHUB_WORKSPACE"),
+			CommitSHA: getenv("GITHUB_SHA"),
+		}))
+	}
+
+	event, err := readEvent(getenv("GITHUB_EVENT_NAME"), getenv("GITHUB_EVENT_PATH"))
+	if err != nil {
+		return finish(action, rollback.Result{
+			Outcome: rollback.Failed, Reason: "invalid-event", Started: started,
+			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
+		})
+	}
+	api, err := newECS(ctx)
+	if err != nil {
+		return finish(action, failedResult(started, "aws-config", err))
+	}
+	runner := &rollback.Runner{ECS: api, Log: action, PlanTimeout: planTimeout}
+	repo := getenv("GITHUB_REPOSITORY")
+	if owner, name, ok := strings.Cut(repo, "/"); ok {
+		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken)
+		if err != nil {
+			return finish(action, failedResult(started, "invalid-input", err))
+		}
+		runner.Source = &source.Finder{GitHub: gh, Download: &http.Client{Timeout: 2 * callTimeout}, Owner: owner, Repo: name}
+	}
+	server := getenv("GITHUB_SERVER_URL")
+	if server == "" {
+		server = "https://github.com"
+	}
+	res := runner.Run(ctx, rollback.Request{Config: cfg, Event: event, RepoURL: server + "/" + repo})
+	res.Started = started
+	return finish(action, res)
+}
+
+func failedResult(started time.Time, reason string, err error) rollback.Result {
+	return rollback.Result{Outcome: rollback.Failed, Reason: reason, Message: err.Error(), Started: started}
+}
+
+// finish writes outputs, annotations and the job summary, and returns the
+// exit status.
+func finish(action *githubactions.Action, res rollback.Result) int {
+	for _, o := range report.Outputs(res) {
+		action.SetOutput(o.Name, o.Value)
+	}
+	for _, a := range report.Annotations(res) {
+		a2 := action
+		if a.Title != "" {
+			a2 = action.WithFieldsMap(map[string]string{"title": a.Title})
+		}
+		switch a.Level {
+		case "error":
+			a2.Errorf("%s", a.Message)
+		case "warning":
+			a2.Warningf("%s", a.Message)
+		default:
+			a2.Noticef("%s", a.Message)
+		}
+	}
+	action.AddStepSummary(report.Summary(res))
+	if res.Outcome == rollback.Failed {
+		return 1
+	}
+	return 0
+}
+
+// readEvent reads and parses the event payload at path.
+func readEvent(name, path string) (trigger.Event, error) {
+	if path == "" {
+		return trigger.Event{}, errors.New("GITHUB_EVENT_PATH is not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return trigger.Event{}, fmt.Errorf("read event file: %w", err)
+	}
+	defer f.Close()
+	payload, err := io.ReadAll(io.LimitReader(f, 25<<20))
+	if err != nil {
+		return trigger.Event{}, fmt.Errorf("read event file: %w", err)
+	}
+	return trigger.ParseEvent(name, payload)
+}
+
+// newECS builds the ECS client from the standard AWS configuration chain
+// (environment, shared files, web identity), which also honours
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS.
+func newECS(ctx context.Context) (*ecs.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRetryMaxAttempts(6),
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(callTimeout)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
+	}
+	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+		o.RetryMaxAttempts = 6
+		o.RetryMode = aws.RetryModeStandard
+	}), nil
+}
+
+// newGitHub builds the GitHub client for apiURL (GITHUB_API_URL; GitHub
+// Enterprise Server works too), retrying 5xx and rate limits.
+func newGitHub(apiURL, token string) (*github.Client, error) {
+	if apiURL == "" {
+		apiURL = "https://api.github.com"
+	}
+	base, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
+	}
+	hc := &http.Client{Timeout: callTimeout, Transport: ghhttp.NewTransport(http.DefaultTransport, ghhttp.Options{})}
+	gh := github.NewClient(hc)
+	if token != "" {
+		gh = gh.WithAuthToken(token)
+	}
+	gh.BaseURL = base
+	return gh, nil
+}
