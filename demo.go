@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 		ghSim.AddArtifact(id, "deployment-state", zip, false)
 	}
 	failed := github.WorkflowRunEvent{
-		Action: github.String("completed"),
+		Action:   github.String("completed"),
 		Workflow: &github.Workflow{ID: github.Int64(wfID), Name: github.String("Deploy Service"), Path: github.String(wfPath)},
 		WorkflowRun: &github.WorkflowRun{
 			ID: github.Int64(9003), Name: github.String("Deploy Service"), WorkflowID: github.Int64(wfID), Path: github.String(wfPath),

@@ -128,8 +128,8 @@ func TestE2EPassesOverUnusableArtifacts(t *testing.T) {
 	w.gh.AddRun(runOf(4004, time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)))
 	w.gh.AddArtifact(4004, "deployment-state", []byte("this is not a zip"), false) // unusable
 	w.gh.AddRun(runOf(4005, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)))
-	w.gh.AddArtifact(4005, "deployment-state", nil, true) // expired
-	w.gh.AddRun(runOf(4006, time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)))    // no artifact
+	w.gh.AddArtifact(4005, "deployment-state", nil, true)                    // expired
+	w.gh.AddRun(runOf(4006, time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))) // no artifact
 
 	res := w.run(map[string]string{"environment": "prod"})
 	require.Equal(t, 0, res.code)
