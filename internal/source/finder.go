@@ -149,25 +149,14 @@ func (s *search) logf(format string, args ...any) {
 }
 
 // firstPages lists the first page of runs and of artifacts concurrently.
+// Both are let finish, so that when both fail the runs listing's error,
+// which names the likelier causes, is the one returned.
 func (s *search) firstPages(ctx context.Context) error {
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var runsErr, artsErr error
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		if runsErr = s.nextRuns(pctx); runsErr != nil {
-			cancel()
-		}
-	})
-	wg.Go(func() {
-		if artsErr = s.nextArtifacts(pctx); artsErr != nil {
-			cancel()
-		}
-	})
+	wg.Go(func() { runsErr = s.nextRuns(ctx) })
+	wg.Go(func() { artsErr = s.nextArtifacts(ctx) })
 	wg.Wait()
-	if runsErr != nil && artsErr != nil && errors.Is(runsErr, context.Canceled) && ctx.Err() == nil {
-		return artsErr // the runs listing was only cancelled because of it
-	}
 	if runsErr != nil {
 		return runsErr
 	}
