@@ -24,6 +24,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deplight/ecs-rollback/internal/deploystate"
+	"github.com/deplight/ecs-rollback/internal/sim/cdsim"
+	"github.com/deplight/ecs-rollback/internal/sim/ecrsim"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 	"github.com/deplight/ecs-rollback/internal/sim/ghsim"
 )
@@ -71,6 +73,8 @@ type world struct {
 	t   *testing.T
 	ecs *ecssim.Server
 	gh  *ghsim.Server
+	ecr *ecrsim.Server // holds the images of revisions 40–45
+	cd  *cdsim.Server  // no deployment group until a test adds one
 	dir string
 	// revs maps revision number → ARN.
 	revs map[int32]string
@@ -135,6 +139,18 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		})
 	}
 	w.ecs.AddService(ecssim.ServiceSpec{Cluster: cluster, Name: "web", TaskDefinition: w.revs[setup.current], DesiredCount: 3})
+
+	// ECR holds the images of revisions 40–45; CodeDeploy puts the ECS
+	// service of a group on what it deployed.
+	w.ecr = ecrsim.New()
+	t.Cleanup(w.ecr.Close)
+	for n := int32(40); n <= 45; n++ {
+		_, err := w.ecr.PutImageRef(ecrRepo + ":" + revisionTags[n])
+		require.NoError(t, err)
+	}
+	w.cd = cdsim.New()
+	t.Cleanup(w.cd.Close)
+	w.cd.OnSucceeded(w.codeDeploySucceeded)
 
 	w.gh = ghsim.New(owner, repoName)
 	t.Cleanup(w.gh.Close)
@@ -242,6 +258,8 @@ func (w *world) runContext(ctx context.Context, inputs map[string]string, starte
 		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 		"AWS_REGION":                  "us-east-1",
 		"AWS_ENDPOINT_URL_ECS":        w.ecs.URL(),
+		"AWS_ENDPOINT_URL_ECR":        w.ecr.URL(),
+		"AWS_ENDPOINT_URL_CODEDEPLOY": w.cd.URL(),
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_CONFIG_FILE":             filepath.Join(w.dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(w.dir, "no-aws-credentials"),

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-github/v66/github"
 	"github.com/sethvargo/go-githubactions"
@@ -52,10 +54,10 @@ func realMain(ctx context.Context, args []string, lookupEnv func(string) (string
 		cmd = args[0]
 	}
 	switch {
-	case cmd == "version" || cmd == "--version":
+	case (cmd == "version" || cmd == "--version") && len(args) == 1:
 		fmt.Fprintf(stdout, "ecs-rollback %s\n", version)
 		return 0
-	case cmd == "demo":
+	case cmd == "demo" && len(args) == 1:
 		return runDemo(ctx, stdout, stderr)
 	case cmd == "" && getenv("GITHUB_ACTIONS") != "":
 		return runAction(ctx, githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)), lookupEnv)
@@ -74,12 +76,10 @@ const (
 func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func(string) (string, bool)) int {
 	started := time.Now()
 	getenv := action.Getenv
+	maskSecrets(action)
 	// The runner passes every input, defaults included, so an input that is
 	// present but empty was emptied on purpose (loop-guard: "" disables).
 	cfg, err := config.Load(action.GetInput, config.WithLookup(config.EnvLookup(lookupEnv)))
-	if cfg.GitHubToken != "" {
-		action.AddMask(cfg.GitHubToken)
-	}
 	if err != nil {
 		return finish(action, rollback.Result{
 			Outcome: rollback.Failed, Reason: "invalid-input", Started: started,
@@ -88,13 +88,13 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	}
 
 	if cfg.Command == config.CommandRecord {
-		runner := &rollback.Runner{Log: action}
+		runner := &rollback.Runner{Log: safeLog{action}}
 		if cfg.Cluster != "" && len(cfg.Services) > 0 {
-			api, err := newECS(ctx)
+			clients, err := newAWS(ctx)
 			if err != nil {
 				return finish(action, failedResult(started, "aws-config", err))
 			}
-			runner.ECS = api
+			runner.ECS = clients.ecs
 		}
 		return finish(action, runner.Record(ctx, rollback.RecordRequest{
 			Config:    cfg,
@@ -110,18 +110,21 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
 		})
 	}
-	api, err := newECS(ctx)
+	clients, err := newAWS(ctx)
 	if err != nil {
 		return finish(action, failedResult(started, "aws-config", err))
 	}
-	runner := &rollback.Runner{ECS: api, Log: action, PlanTimeout: planTimeout}
+	runner := &rollback.Runner{
+		ECS: clients.ecs, CodeDeploy: clients.codeDeploy, ECR: clients.ecr,
+		Log: safeLog{action}, PlanTimeout: planTimeout,
+	}
 	repo := getenv("GITHUB_REPOSITORY")
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
 		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken)
 		if err != nil {
 			return finish(action, failedResult(started, "invalid-input", err))
 		}
-		runner.Source = &source.Finder{GitHub: gh, Download: &http.Client{Timeout: 2 * callTimeout}, Owner: owner, Repo: name}
+		runner.Source = &source.Finder{GitHub: gh, Download: &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, ghhttp.Options{})}, Owner: owner, Repo: name}
 	}
 	server := getenv("GITHUB_SERVER_URL")
 	if server == "" {
@@ -130,6 +133,45 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	res := runner.Run(ctx, rollback.Request{Config: cfg, Event: event, RepoURL: server + "/" + repo})
 	res.Started = started
 	return finish(action, res)
+}
+
+// maskSecrets asks the runner to hide the GitHub token and the AWS
+// credentials of the job wherever they could appear in the log, before
+// anything else is printed, whatever the inputs and whether debug logging
+// is on. The token is masked as given, before the inputs are validated.
+// See https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions#masking-a-value-in-a-log
+func maskSecrets(action *githubactions.Action) {
+	for _, secret := range []string{
+		action.GetInput("github-token"),
+		action.Getenv("AWS_SECRET_ACCESS_KEY"),
+		action.Getenv("AWS_SESSION_TOKEN"),
+	} {
+		for line := range strings.Lines(secret) {
+			if line = strings.TrimSpace(line); line != "" {
+				action.AddMask(line)
+			}
+		}
+	}
+}
+
+// safeLog is the rollback's log: every line passes through report.LogSafe,
+// so a value from outside (a branch, a tag, a name) can never start a line,
+// or a workflow command, of its own, in a debug line either.
+type safeLog struct{ *githubactions.Action }
+
+// Infof prints a line made safe.
+func (l safeLog) Infof(format string, args ...any) {
+	l.Action.Infof("%s", report.LogSafe(fmt.Sprintf(format, args...)))
+}
+
+// Debugf prints a debug line made safe.
+func (l safeLog) Debugf(format string, args ...any) {
+	l.Action.Debugf("%s", report.LogSafe(fmt.Sprintf(format, args...)))
+}
+
+// Group opens a log group whose title is made safe.
+func (l safeLog) Group(title string) {
+	l.Action.Group(report.LogSafe(title))
 }
 
 func failedResult(started time.Time, reason string, err error) rollback.Result {
@@ -180,10 +222,17 @@ func readEvent(name, path string) (trigger.Event, error) {
 	return trigger.ParseEvent(name, payload)
 }
 
-// newECS builds the ECS client from the standard AWS configuration chain
-// (environment, shared files, web identity), which also honours
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS.
-func newECS(ctx context.Context) (*ecs.Client, error) {
+// awsClients are the AWS clients of a run, all built from one configuration.
+type awsClients struct {
+	ecs        *ecs.Client
+	ecr        *ecr.Client
+	codeDeploy *codedeploy.Client
+}
+
+// newAWS builds the ECS, ECR and CodeDeploy clients from the standard AWS
+// configuration chain (environment, shared files, web identity), which also
+// honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS, _ECR and _CODEDEPLOY.
+func newAWS(ctx context.Context) (awsClients, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
@@ -191,15 +240,18 @@ func newECS(ctx context.Context) (*ecs.Client, error) {
 		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(callTimeout)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return awsClients{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
+		return awsClients{}, errors.New("no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
 	}
-	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
-		o.RetryMaxAttempts = 6
-		o.RetryMode = aws.RetryModeStandard
-	}), nil
+	cfg.RetryMaxAttempts = 6
+	cfg.RetryMode = aws.RetryModeStandard
+	return awsClients{
+		ecs:        ecs.NewFromConfig(cfg),
+		ecr:        ecr.NewFromConfig(cfg),
+		codeDeploy: codedeploy.NewFromConfig(cfg),
+	}, nil
 }
 
 // newGitHub builds the GitHub client for apiURL (GITHUB_API_URL; GitHub

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/deplight/ecs-rollback/internal/imageref"
 	"github.com/deplight/ecs-rollback/internal/target"
@@ -43,12 +45,7 @@ func Defaults() map[string]string {
 // yet, with what to do instead. Giving one a value other than its
 // default is an error, so nobody believes it did something. When a feature
 // lands, delete its line. "service" stands for a list of several services.
-var notSupportedYet = map[string]string{
-	"codedeploy-application":      "rolling back a CODE_DEPLOY service through CodeDeploy is not implemented; leave it empty",
-	"codedeploy-deployment-group": "rolling back a CODE_DEPLOY service through CodeDeploy is not implemented; leave it empty",
-	"deregister-failed":           "deregistering the revision left behind is not implemented; leave it false",
-	"service":                     "several services in one run are not implemented; give one service per step",
-}
+var notSupportedYet = map[string]string{}
 
 // isSet reports whether the input name, one of notSupportedYet, was given a
 // value other than its default.
@@ -207,6 +204,8 @@ func Load(getInput func(name string) string, opts ...Option) (Config, error) {
 	if (c.CodeDeployApplication == "") != (c.CodeDeployDeploymentGroup == "") {
 		l.errs = append(l.errs, errors.New("inputs codedeploy-application and codedeploy-deployment-group: give both or neither"))
 	}
+	l.codeDeployName("codedeploy-application", c.CodeDeployApplication)
+	l.codeDeployName("codedeploy-deployment-group", c.CodeDeployDeploymentGroup)
 	for _, name := range slices.Sorted(maps.Keys(notSupportedYet)) {
 		if c.isSet(name) {
 			l.errs = append(l.errs, fmt.Errorf("input %s is not supported yet: %s", name, notSupportedYet[name]))
@@ -288,6 +287,27 @@ func (l *loader) names(c Config) {
 	// See https://github.com/actions/toolkit/blob/main/packages/artifact/src/internal/upload/path-and-artifact-name-validation.ts
 	if strings.ContainsAny(c.ArtifactName, "\":<>|*?\r\n\\/") {
 		l.fail("artifact-name", "%q holds a character artifact names cannot: \" : < > | * ? \\ / or a line break", c.ArtifactName)
+	}
+}
+
+// codeDeployNameMax is the longest CodeDeploy application or deployment
+// group name.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeploymentGroup.html
+const codeDeployNameMax = 100
+
+// codeDeployName checks a CodeDeploy application or deployment group name:
+// at most 100 characters, printable, on one line. Empty is fine here; the
+// pair is checked together.
+func (l *loader) codeDeployName(name, v string) {
+	if v == "" {
+		return
+	}
+	if utf8.RuneCountInString(v) > codeDeployNameMax {
+		l.fail(name, "%q is longer than %d characters", v, codeDeployNameMax)
+		return
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0 {
+		l.fail(name, "%q holds a space, a line break or a character that cannot be printed", v)
 	}
 }
 

@@ -196,6 +196,18 @@ func TestLoad(t *testing.T) {
 			want:   defaultRollback(func(c *Config) { c.WaitTimeout = 6 * time.Hour }),
 		},
 		{
+			name:   "several services",
+			inputs: with(map[string]string{"service": "web, api\nworker"}),
+			want:   defaultRollback(func(c *Config) { c.Services = []string{"web", "api", "worker"} }),
+		},
+		{
+			name:   "codedeploy and deregister-failed",
+			inputs: with(map[string]string{"codedeploy-application": "web-app", "codedeploy-deployment-group": "web-dg.prod_1", "deregister-failed": "true"}),
+			want: defaultRollback(func(c *Config) {
+				c.CodeDeployApplication, c.CodeDeployDeploymentGroup, c.DeregisterFailed = "web-app", "web-dg.prod_1", true
+			}),
+		},
+		{
 			name:   "unsupported inputs at their defaults",
 			inputs: with(map[string]string{"deregister-failed": "false", "codedeploy-application": "", "codedeploy-deployment-group": ""}),
 			want:   defaultRollback(nil),
@@ -273,22 +285,17 @@ func TestLoadErrors(t *testing.T) {
 		{name: "container name", inputs: with(map[string]string{"container-name": "app:1"}), wantErrs: []string{`input container-name: "app:1"`}},
 		{name: "artifact name", inputs: with(map[string]string{"artifact-name": "state/prod"}), wantErrs: []string{`input artifact-name: "state/prod"`}},
 		{name: "deploy workflow path", inputs: with(map[string]string{"deploy-workflow": ".github/workflows/deploy.yml"}), wantErrs: []string{`input deploy-workflow: ".github/workflows/deploy.yml" is neither a workflow file name`}},
-		{name: "several services", inputs: with(map[string]string{"service": "web,api"}), wantErrs: []string{"input service is not supported yet: several services"}},
-		{name: "deregister-failed", inputs: with(map[string]string{"deregister-failed": "true"}), wantErrs: []string{"input deregister-failed is not supported yet"}},
 		{
-			name:   "codedeploy",
-			inputs: with(map[string]string{"codedeploy-application": "app", "codedeploy-deployment-group": "dg"}),
-			wantErrs: []string{
-				"input codedeploy-application is not supported yet",
-				"input codedeploy-deployment-group is not supported yet",
-			},
+			name:     "codedeploy half",
+			inputs:   with(map[string]string{"codedeploy-application": "app"}),
+			wantErrs: []string{"inputs codedeploy-application and codedeploy-deployment-group: give both or neither"},
 		},
 		{
-			name:   "codedeploy half",
-			inputs: with(map[string]string{"codedeploy-application": "app"}),
+			name:   "codedeploy names",
+			inputs: with(map[string]string{"codedeploy-application": strings.Repeat("a", 101), "codedeploy-deployment-group": "web dg"}),
 			wantErrs: []string{
-				"inputs codedeploy-application and codedeploy-deployment-group: give both or neither",
-				"input codedeploy-application is not supported yet",
+				"input codedeploy-application: \"" + strings.Repeat("a", 101) + "\" is longer than 100 characters",
+				`input codedeploy-deployment-group: "web dg" holds a space`,
 			},
 		},
 		{

@@ -17,8 +17,13 @@ import (
 const listPageSize = 100
 
 // defaultDescribeConcurrency bounds concurrent DescribeTaskDefinition calls
-// when FindRevision is given no bound.
-const defaultDescribeConcurrency = 5
+// when FindRevision is given no bound. Searching 100 revisions takes
+// ceil(100/10) = 10 sequential round trips. ECS meters task-definition reads
+// with a token bucket per account and Region (a burst of 50, then 20 a
+// second); the bound keeps one search from taking the whole burst in one
+// round trip, and the SDK retries what is throttled.
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html
+const defaultDescribeConcurrency = 10
 
 // ActiveRevisionARNs lists the ACTIVE revisions of exactly family (ECS treats
 // familyPrefix as a prefix, so "web" would also list "web-worker") whose
@@ -115,7 +120,7 @@ func fromSDKTaskDefinition(td types.TaskDefinition) target.Revision {
 }
 
 // FindRevision describes the revisions arns (newest first) with at most
-// concurrency calls in flight (5 when concurrency <= 0) and returns the
+// concurrency calls in flight (10 when concurrency <= 0) and returns the
 // newest one that match accepts. match is called from one goroutine at a
 // time.
 //

@@ -61,7 +61,9 @@ type Options struct {
 // (X-RateLimit-Remaining: 0, a Retry-After header, or a body mentioning a
 // secondary rate limit). It waits Retry-After when given, else until
 // X-RateLimit-Reset for a primary rate limit, else an exponential backoff
-// with jitter. It never waits beyond the request's context, and drains and
+// with jitter. It never starts a wait that would outlast the request's
+// deadline (an http.Client Timeout sets one): the answer at hand is
+// returned instead. It never waits beyond the request's context, and drains and
 // closes the body of every response it retries; the response it returns is
 // untouched.
 func NewTransport(base http.RoundTripper, o Options) http.RoundTripper {
@@ -128,6 +130,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if wait > t.o.MaxWait {
 			t.logf("%s %s: %s; GitHub asks to wait %v, more than %v: not retrying", req.Method, req.URL.Path, why, wait, t.o.MaxWait)
+			return resp, err
+		}
+		// A wait the request's deadline cuts short would end in a bare
+		// "context deadline exceeded": give back GitHub's answer instead.
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			t.logf("%s %s: %s; waiting %v would pass the request's deadline: not retrying", req.Method, req.URL.Path, why, wait.Round(time.Millisecond))
 			return resp, err
 		}
 		if resp != nil {

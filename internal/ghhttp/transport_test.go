@@ -417,6 +417,51 @@ func TestTransportContext(t *testing.T) {
 	})
 }
 
+func TestTransportDeadline(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		reply     reply
+		deadline  time.Duration
+		wantCalls int32
+		wantSlept []time.Duration
+	}{
+		{
+			name:      "a wait the deadline allows is made",
+			reply:     reply{status: 503, headers: map[string]string{"Retry-After": "2"}},
+			deadline:  time.Hour,
+			wantCalls: 2,
+			wantSlept: []time.Duration{2 * time.Second},
+		},
+		{
+			name:      "a wait past the deadline is not started: GitHub's answer is returned",
+			reply:     reply{status: 503, headers: map[string]string{"Retry-After": "20"}},
+			deadline:  10 * time.Second,
+			wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, attempts := scripted(t, tt.reply, reply{status: 200})
+			var slept sleeps
+			client := &http.Client{Transport: NewTransport(srv.Client().Transport, Options{Sleep: slept.sleep})}
+			ctx, cancel := context.WithTimeout(t.Context(), tt.deadline)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			require.NoError(t, err)
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, tt.wantCalls, attempts.Load())
+			assert.Equal(t, tt.wantSlept, slept.got())
+			if tt.wantCalls == 1 {
+				assert.Equal(t, 503, resp.StatusCode)
+			}
+		})
+	}
+}
+
 func TestNewTransportDefaults(t *testing.T) {
 	t.Parallel()
 	tr, ok := NewTransport(nil, Options{}).(*transport)

@@ -35,7 +35,11 @@ func Annotations(r rollback.Result) []Annotation {
 		out = append(out, Annotation{Level: LevelWarning, Title: "ECS rollback warning", Message: LogSafe(w)})
 	}
 	if outcomeOf(r) == rollback.Failed {
-		return append(out, Annotation{Level: LevelError, Title: "ECS rollback failed", Message: LogSafe(errorText(r))})
+		title := "ECS rollback failed"
+		if r.Reason == "record-failed" {
+			title = "Recording the deployment state failed"
+		}
+		return append(out, Annotation{Level: LevelError, Title: title, Message: LogSafe(errorText(r))})
 	}
 	return append(out, Annotation{Level: LevelNotice, Title: noticeTitle(outcomeOf(r)), Message: LogSafe(noticeText(r))})
 }
@@ -56,6 +60,9 @@ func errorText(r rollback.Result) string {
 		}
 		failed := failedChecks(s)
 		for _, c := range failed {
+			if strings.Contains(r.Message, strings.TrimSuffix(c.Detail, ".")) {
+				continue // the message already says it
+			}
 			parts = append(parts, fmt.Sprintf("%scheck %q failed: %s", prefix, c.Name, sentence(c.Detail)))
 		}
 		if len(failed) == 0 && multi && s.Outcome == rollback.Failed && s.Message != "" && !strings.Contains(r.Message, s.Message) {

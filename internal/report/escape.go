@@ -77,6 +77,16 @@ const markdownSpecials = "\\`*_{}[]#!|~$"
 // side by side, so the result is also free of workflow commands. Rendered,
 // the text reads as the original.
 func Escape(s string) string {
+	return escapeMax(s, MaxEscaped)
+}
+
+// MaxMessage is the length, in characters, beyond which the run's own
+// message (the summary's first paragraph) is cut: it is longer than one
+// value, as when it lists every invalid input, but still bounded.
+const MaxMessage = 3000
+
+// escapeMax is Escape, cutting at maxLen characters.
+func escapeMax(s string, maxLen int) string {
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\r\n", "\n")
 	rs := make([]rune, 0, utf8.RuneCountInString(s))
 	for _, r := range s {
@@ -85,8 +95,8 @@ func Escape(s string) string {
 		}
 	}
 	rs = []rune(strings.TrimSpace(string(rs)))
-	if len(rs) > MaxEscaped {
-		rs = append(rs[:MaxEscaped-1], '…')
+	if len(rs) > maxLen {
+		rs = append(rs[:maxLen-1], '…')
 	}
 
 	var b strings.Builder

@@ -198,7 +198,7 @@ func newSummaryView(r rollback.Result) summaryView {
 	v := summaryView{
 		Icon:     icon,
 		Title:    title,
-		Message:  esc(orDefault(r.Message, defaultMessage(r))),
+		Message:  md(escapeMax(orDefault(r.Message, defaultMessage(r)), MaxMessage)),
 		Warnings: escAll(r.Warnings),
 		Timings:  timingRows(r.Timings),
 	}

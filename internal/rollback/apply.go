@@ -16,45 +16,29 @@ import (
 // diagnosticsTimeout bounds the reads made to explain a failed rollout.
 const diagnosticsTimeout = 15 * time.Second
 
-// apply updates one service to its target, waits until it is stable,
-// verifies it and, when asked, deregisters the revision it left.
+// apply puts one service on its target with the strategy of its deployment
+// controller, verifies it and, when asked, deregisters the revision it left.
 func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	sr := &p.result
 	to := sr.To
 	end := r.group("Roll back " + sr.Service)
 	defer end()
 
-	if !p.join {
-		r.logf("UpdateService %s → %s", sr.Service, to.ARN)
-		_, err := ecsops.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
-		// A request the API answered with an error was not applied; any other
-		// failure (a cut connection, a cancelled job) may have been.
-		var apiErr smithy.APIError
-		sr.UpdateSent = err == nil || !errors.As(err, &apiErr)
-		if err != nil {
-			p.fail = r.applyFailure(ctx, err, ReasonUpdateFailed,
-				fmt.Sprintf("update service %s to %s", sr.Service, to.ARN))
-			return
-		}
+	if p.strategy.apply == nil {
+		p.fail = fail(ReasonController, "service %s uses the deployment controller %q, which this action cannot drive; nothing was changed", sr.Service, p.service.Controller)
+		return
+	}
+	r.debugf("%s: %s", sr.Service, p.strategy.name)
+	if p.fail = p.strategy.apply(r, ctx, cfg, p); p.fail != nil {
+		return
+	}
+	if p.unverified {
+		sr.Outcome = RolledBack
+		return
 	}
 
-	if cfg.Wait {
-		r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
-		_, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
-			Timeout:   cfg.WaitTimeout,
-			FirstPoll: r.FirstPoll,
-			MaxPoll:   r.MaxPoll,
-			OnPoll: func(s ecsops.Service) {
-				r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
-			},
-		})
-		if err != nil {
-			p.fail = r.waitFailure(ctx, cfg, p, err)
-			return
-		}
-	}
-
-	// Verify: the service's task definition is the target.
+	// Verify: the service's task definition (for CODE_DEPLOY, its PRIMARY
+	// task set's) is the target.
 	svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
 	if err != nil {
 		p.fail = r.applyFailure(ctx, err, ReasonVerifyFailed, "verify service "+sr.Service)
@@ -68,13 +52,27 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	}
 	sr.Outcome = RolledBack
 
+	// Deregister the revision left behind. The rollback stands whatever
+	// happens here: a failure is a warning.
 	if cfg.DeregisterFailed && sr.From != nil && !target.SameRevision(sr.From.ARN, to.ARN) {
+		r.logf("DeregisterTaskDefinition %s", sr.From.ARN)
 		if err := ecsops.Deregister(ctx, r.ECS, sr.From.ARN); err != nil {
-			sr.Message = fmt.Sprintf("rolled back, but deregistering %s failed: %v", sr.From.ARN, err)
+			p.warnings = append(p.warnings, fmt.Sprintf(
+				"%s was rolled back, but deregistering the revision it left, %d, failed (%s). Deregister %s by hand if it should not be deployed again; the role needs ecs:DeregisterTaskDefinition.",
+				sr.Service, sr.From.Number, briefError(err), sr.From.ARN))
 		} else {
 			sr.Deregistered = sr.From.ARN
 		}
 	}
+}
+
+// briefError is an AWS error as its code and message, else the error.
+func briefError(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	return err.Error()
 }
 
 // applyFailure describes a failure after planning, saying whether the

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecrcheck"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -187,8 +189,17 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 		CodeDeployConfigured: cfg.CodeDeployApplication != "" && cfg.CodeDeployDeploymentGroup != "",
 	}
 	p.result.Checks = safety.Evaluate(in)
-	if safety.AlreadyCurrent(in) {
-		if pre.inProg {
+	p.strategy, _ = strategyFor(p.service.Controller)
+	if _, failed := safety.FirstFailure(p.result.Checks); !failed && p.strategy.plan != nil {
+		if f := p.strategy.plan(r, ctx, cfg, p); f != nil {
+			return warns, f
+		}
+	}
+	// A CodeDeploy deployment in progress must be stopped even when the
+	// service still runs the target: it is about to replace it.
+	codeDeployBusy := p.cd != nil && len(p.cd.active) > 0
+	if safety.AlreadyCurrent(in) && !codeDeployBusy {
+		if pre.inProg && p.cd == nil {
 			// A rollout to the target is under way (another rollback run):
 			// wait for it rather than start another.
 			p.join = true
@@ -198,13 +209,39 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 		p.result.Outcome = AlreadyCurrent
 		return warns, nil
 	}
+	// The images, last: it asks ECR, and only when something will change.
+	images := r.checkImages(ctx, tgt)
+	p.result.Checks = append(p.result.Checks, images)
+	if images.Status == safety.Warn {
+		warns = append(warns, fmt.Sprintf("%s: the target's images in ECR %s", p.result.Service, images.Detail))
+	}
 	if c, failed := safety.FirstFailure(p.result.Checks); failed {
 		return warns, fail(reasonForCheck(c), "refused to roll back %s: %s.", p.result.Service, strings.TrimSuffix(c.Detail, "."))
 	}
-	if pre.inProg {
+	if pre.inProg && p.cd == nil {
 		p.result.Superseded = p.service.TaskDefinition
 	}
 	return warns, nil
+}
+
+// ecrCheckTimeout bounds the ECR check of one target, so that an ECR that
+// cannot be reached only turns the check into a warning.
+const ecrCheckTimeout = 30 * time.Second
+
+// checkImages asks ECR whether the images of rev still exist.
+func (r *Runner) checkImages(ctx context.Context, rev target.Revision) safety.Check {
+	if r.ECR == nil {
+		return ecrcheck.Unavailable("no ECR client is configured")
+	}
+	images := make([]string, 0, len(rev.Containers))
+	for _, c := range rev.Containers {
+		images = append(images, c.Image)
+	}
+	ctx, cancel := context.WithTimeout(ctx, ecrCheckTimeout)
+	defer cancel()
+	c := ecrcheck.Look(ctx, r.ECR, images).Check()
+	r.debugf("%s: %s: %s", rev.ARN, c.Status, c.Detail)
+	return c
 }
 
 // pickTarget chooses the target revision: the manual revision, else the
@@ -220,14 +257,19 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 		ref := spec.ARN
 		if spec.Family != "" && spec.Family != pre.family {
 			return target.Revision{}, "", fail(ReasonOtherFamily,
-				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families", cfg.Revision, spec.Family, pre.family)
+				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families. Give a revision of family %s (42, %s:42 or its ARN).",
+				cfg.Revision, spec.Family, pre.family, pre.family, pre.family)
 		}
 		if ref == "" {
 			ref = fmt.Sprintf("%s:%d", pre.family, spec.Number)
 		}
 		rev, err := ecsops.DescribeRevision(ctx, r.ECS, ref)
 		if err != nil {
-			return target.Revision{}, "", asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), ReasonTargetNotActive)
+			f := asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), ReasonTargetNotActive)
+			if f.reason == ReasonTargetNotActive {
+				f.msg += fmt.Sprintf(" Check that revision %s exists (aws ecs list-task-definitions --family-prefix %s), or give image-tag instead.", ref, pre.family)
+			}
+			return target.Revision{}, "", f
 		}
 		return rev, target.HowManualRevision, nil
 	}

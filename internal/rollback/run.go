@@ -112,6 +112,9 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 	wg.Wait()
 	done()
 
+	for _, p := range todo {
+		res.Warnings = append(res.Warnings, p.warnings...)
+	}
 	res.Services = servicesFromPlans(plans, "")
 	res.Outcome, res.Reason, res.Message = overall(res.Services, ctx.Err() != nil)
 	return res
@@ -119,10 +122,16 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 
 // plan is one service's state while the run goes on.
 type plan struct {
-	service ecsops.Service
-	result  ServiceResult
-	fail    *failure
-	join    bool // a rollout to the target is under way: wait, do not update
+	service  ecsops.Service
+	result   ServiceResult
+	fail     *failure
+	strategy strategy // chosen by the service's deployment controller
+	join     bool     // a rollout to the target is under way: wait, do not update
+	cd       *cdPlan  // CODE_DEPLOY services: what planning learned
+	// unverified is true when the change was made but, without wait, not
+	// verified (a CodeDeploy deployment takes minutes).
+	unverified bool
+	warnings   []string // raised while applying, for the run's warnings
 }
 
 func servicesFromPlans(plans []*plan, force Outcome) []ServiceResult {
@@ -189,6 +198,12 @@ func planMessage(todo []*plan) string {
 	for i, p := range todo {
 		parts[i] = fmt.Sprintf("would roll back %s from %d (%s) to %d (%s)",
 			p.result.Service, p.result.From.Number, p.result.FromImageTag, p.result.To.Number, p.result.ToImageTag)
+		switch {
+		case p.cd != nil && len(p.cd.active) > 0:
+			parts[i] += fmt.Sprintf(" through CodeDeploy, stopping deployment %s with auto-rollback", strings.Join(p.cd.active, ", "))
+		case p.cd != nil:
+			parts[i] += " through a CodeDeploy deployment"
+		}
 	}
 	return "Dry run: " + strings.Join(parts, "; ") + ". Nothing was changed."
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -45,6 +47,11 @@ type Runner struct {
 	ECS    ECSAPI
 	Source DeploymentSource // nil when the run needs no GitHub lookup
 	Log    Logger
+	// CodeDeploy rolls back CODE_DEPLOY services; nil refuses them.
+	CodeDeploy codedeploy.API
+	// ECR checks that the target's images still exist; nil skips the check,
+	// saying so. *ecr.Client satisfies it.
+	ECR ecr.DescribeImagesAPIClient
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -121,6 +128,7 @@ const (
 	ReasonCancelled          = "cancelled"
 	ReasonOtherServiceFailed = "other-service-failed"
 	ReasonImageMissing       = "image-missing"
+	ReasonCodeDeploy         = "codedeploy-error"
 	ReasonRecordFailed       = "record-failed"
 )
 

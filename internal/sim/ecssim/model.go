@@ -165,7 +165,8 @@ type service struct {
 	deployments []*deployment // PRIMARY first
 	events      []EventState  // newest first
 	rollout     *pendingRollout
-	stable      bool // stable on the revision of the last UpdateService
+	lbs         []LoadBalancer // set with SetLoadBalancers
+	stable      bool           // stable on the revision of the last UpdateService
 	stableAt    time.Time
 }
 

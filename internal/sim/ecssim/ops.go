@@ -65,6 +65,9 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 		CreatedBy:            "arn:aws:iam::" + AccountID + ":role/ecssim",
 		SchedulingStrategy:   "REPLICA",
 	}
+	for _, lb := range svc.lbs {
+		w.LoadBalancers = append(w.LoadBalancers, loadBalancerWire(lb))
+	}
 	if p := svc.primary(); p != nil {
 		w.TaskDefinition = p.taskDef
 	}

@@ -125,6 +125,13 @@ type serviceWire struct {
 	CreatedBy            string                   `json:"createdBy"`
 	SchedulingStrategy   string                   `json:"schedulingStrategy"`
 	Tags                 *[]tagWire               `json:"tags,omitempty"`
+	LoadBalancers        []loadBalancerWire       `json:"loadBalancers,omitempty"`
+}
+
+type loadBalancerWire struct {
+	TargetGroupArn string `json:"targetGroupArn,omitempty"`
+	ContainerName  string `json:"containerName"`
+	ContainerPort  int32  `json:"containerPort"`
 }
 
 type deploymentControllerWire struct {

@@ -1,0 +1,486 @@
+package cli
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/report"
+	"github.com/deplight/ecs-rollback/internal/rollback"
+	"github.com/deplight/ecs-rollback/internal/safety"
+	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/trigger"
+)
+
+// EventName is the trigger event of a rollback started from the CLI: like
+// any event but workflow_run, it is a person, whose typed phrase the runner
+// checks.
+const EventName = "cli"
+
+// planTimeout bounds everything before UpdateService, as in the action.
+const planTimeout = 3 * time.Minute
+
+// ReasonPlanChanged is the reason output when the service changed between
+// the plan a person confirmed and the rollback: nothing is changed then.
+const ReasonPlanChanged = "plan-changed"
+
+// ErrNoRegion is returned (wrapped) by Env.NewAWS when no AWS region is
+// configured; the command reports it as a usage error.
+var ErrNoRegion = errors.New("no AWS region is configured: pass --region, set AWS_REGION, or use a profile with a region")
+
+const rollbackDescription = `Roll a service back to an earlier revision of its task-definition family,
+given by --revision or by --image-tag, with the same plan, safety checks,
+UpdateService, wait and verification as the GitHub Action.
+
+On a terminal it first shows the plan (from → to, image tags, checks) without
+changing anything, then asks you to type the confirmation phrase: ROLLBACK,
+or ROLLBACK-PROD when --environment is one of --protected-environments.
+Without a terminal (a script, a pipe) it needs --confirm PHRASE instead.
+
+--image-tag searches the newest --max-revisions ACTIVE revisions below the
+current one; when none carries the tag, nothing is changed (no fallback).
+
+Progress goes to stderr; the result goes to stdout as the action's outputs,
+one key=value per line (result, reason, from-task-definition,
+to-task-definition, to-revision, image-tag, ...), or one JSON object with
+--output json.`
+
+const rollbackExamples = `  # See what would happen; nothing is changed and no phrase is needed.
+  ecs-rollback rollback --cluster prod --service web --revision 42 --dry-run
+
+  # On a terminal: shows the plan, then asks for ROLLBACK-PROD.
+  ecs-rollback rollback --cluster prod --service web --image-tag c2c2c2c --environment prod
+
+  # From a script: the phrase on the command line.
+  ecs-rollback rollback --cluster prod --service web --revision 42 --confirm ROLLBACK --output json
+`
+
+type rollbackOptions struct {
+	aws                  awsFlags
+	cluster              string
+	service              string
+	revision             string
+	imageTag             string
+	environment          string
+	protected            string
+	containerName        string
+	maxRevisions         string
+	schemaLabel          string
+	waitTimeout          string
+	confirm              string
+	output               string
+	codeDeployApp        string
+	codeDeployGroup      string
+	dryRun               bool
+	noWait               bool
+	allowSchemaDowngrade bool
+	deregisterFailed     bool
+}
+
+func (o *rollbackOptions) define(fs *flagSet) {
+	fs.str(&o.cluster, "cluster", "", "ECS `cluster` name or ARN (required)")
+	fs.str(&o.service, "service", "", "ECS `service` name or ARN (required); several, comma-separated, are planned together and rolled back concurrently")
+	fs.str(&o.revision, "revision", "", "target `revision`: 42, family:42 or a task-definition ARN")
+	fs.str(&o.imageTag, "image-tag", "", "target image `tag` (a commit SHA, 7+ hex characters also match a longer one)")
+	fs.str(&o.environment, "environment", "", "`environment` name, e.g. dev or prod; a protected one needs ROLLBACK-PROD")
+	fs.str(&o.protected, "protected-environments", "prod,production", "comma-separated `list` of environments whose phrase is ROLLBACK-PROD")
+	fs.str(&o.containerName, "container-name", "", "`container` whose image is matched and shown (default: any container)")
+	fs.str(&o.maxRevisions, "max-revisions", "20", "search the `N` newest ACTIVE revisions for --image-tag, 1 to 100")
+	fs.str(&o.schemaLabel, "schema-label", "schema-version", "docker `label` holding the database schema version")
+	fs.boolean(&o.allowSchemaDowngrade, "allow-schema-downgrade", "allow a target whose schema label is lower than the current one")
+	fs.str(&o.codeDeployApp, "codedeploy-application", "", "for a CODE_DEPLOY service: its CodeDeploy `application`")
+	fs.str(&o.codeDeployGroup, "codedeploy-deployment-group", "", "for a CODE_DEPLOY service: its deployment `group`")
+	fs.boolean(&o.deregisterFailed, "deregister-failed", "after a verified rollback, deregister the revision the service was on")
+	fs.boolean(&o.dryRun, "dry-run", "plan and check only: change nothing, need no phrase")
+	fs.boolean(&o.noWait, "no-wait", "do not wait for the service to be stable on the target")
+	fs.str(&o.waitTimeout, "wait-timeout", "10m", "how long to wait for stability, a Go `duration`")
+	fs.str(&o.confirm, "confirm", "", "the confirmation `phrase` (ROLLBACK or ROLLBACK-PROD); required without a terminal")
+	fs.str(&o.output, "output", "text", "result `format` on stdout: text (key=value lines) or json")
+	o.aws.define(fs)
+}
+
+// inputs maps the flags to the action's inputs, so config.Load validates
+// them exactly as it validates the action's. fallback is none: a person who
+// names an image tag gets that tag or nothing.
+func (o *rollbackOptions) inputs() map[string]string {
+	return map[string]string{
+		"command":                     config.CommandRollback,
+		"cluster":                     o.cluster,
+		"service":                     o.service,
+		"environment":                 o.environment,
+		"protected-environments":      o.protected,
+		"revision":                    o.revision,
+		"image-tag":                   o.imageTag,
+		"container-name":              o.containerName,
+		"max-revisions":               o.maxRevisions,
+		"fallback":                    string(config.FallbackNone),
+		"schema-label":                o.schemaLabel,
+		"allow-schema-downgrade":      strconv.FormatBool(o.allowSchemaDowngrade),
+		"dry-run":                     strconv.FormatBool(o.dryRun),
+		"wait":                        strconv.FormatBool(!o.noWait),
+		"wait-timeout":                o.waitTimeout,
+		"confirm":                     o.confirm,
+		"codedeploy-application":      o.codeDeployApp,
+		"codedeploy-deployment-group": o.codeDeployGroup,
+		"deregister-failed":           strconv.FormatBool(o.deregisterFailed),
+	}
+}
+
+// load checks the flags and builds the Config, every problem at once.
+func (o *rollbackOptions) load(fs *flagSet) (config.Config, error) {
+	var problems []string
+	switch {
+	case o.revision == "" && o.imageTag == "":
+		problems = append(problems, "give the target with --revision or --image-tag")
+	case o.revision != "" && o.imageTag != "":
+		problems = append(problems, "give --revision or --image-tag, not both")
+	}
+	if o.output != "text" && o.output != "json" {
+		problems = append(problems, fmt.Sprintf("--output %q is not text or json", o.output))
+	}
+	in := o.inputs()
+	cfg, err := config.Load(func(name string) string { return strings.TrimSpace(in[name]) })
+	if err != nil {
+		problems = append(problems, flagErrors(fs, err)...)
+	}
+	if len(problems) > 0 {
+		return config.Config{}, usageErrorf("%s", strings.Join(problems, "\n"))
+	}
+	return cfg, nil
+}
+
+// inputRE finds the input an error of config.Load names.
+var inputRE = regexp.MustCompile(`^input ([a-z-]+)([: ])`)
+
+// flagErrors splits the joined errors of config.Load and names the flag
+// instead of the input, e.g. "--wait-timeout: ..." for "input wait-timeout: ...".
+func flagErrors(fs *flagSet, err error) []string {
+	var lines []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if m := inputRE.FindStringSubmatch(line); m != nil && fs.Lookup(m[1]) != nil {
+			line = "--" + m[1] + line[len("input ")+len(m[1]):]
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func runRollback(ctx context.Context, args []string, env Env) int {
+	var o rollbackOptions
+	fs := newFlagSet("rollback",
+		"ecs-rollback rollback --cluster CLUSTER --service SERVICE (--revision N | --image-tag TAG) [flags]",
+		rollbackDescription, rollbackExamples)
+	o.define(fs)
+	if code, done := parse(fs, args, env); done {
+		return code
+	}
+	cfg, err := o.load(fs)
+	if err != nil {
+		return fail(ctx, env, "rollback", err)
+	}
+
+	expected := trigger.ExpectedPhrase(cfg.Environment, cfg.ProtectedEnvironments)
+	interactive := false
+	switch {
+	case cfg.DryRun:
+		cfg.Confirm = expected // a plan changes nothing: no phrase needed
+	case o.confirm != "":
+		// The runner checks it, before any AWS call.
+	case env.StdinIsTerminal:
+		interactive = true
+	default:
+		return fail(ctx, env, "rollback", usageErrorf(
+			"standard input is not a terminal, so nobody can type the confirmation: pass --confirm %s (or --dry-run to only plan)", expected))
+	}
+
+	aws, err := o.aws.clients(ctx, env)
+	if err != nil {
+		return fail(ctx, env, "rollback", err)
+	}
+	st := newStyle(env)
+	c := &rollbackCmd{
+		env:    env,
+		style:  st,
+		api:    aws.ECS,
+		output: o.output,
+		runner: &rollback.Runner{
+			ECS:         aws.ECS,
+			ECR:         aws.ECR,
+			CodeDeploy:  aws.CodeDeploy,
+			Log:         newProgress(env.Stderr, env.now, st),
+			PlanTimeout: planTimeout,
+			FirstPoll:   env.FirstPoll,
+			MaxPoll:     env.MaxPoll,
+		},
+	}
+	if interactive {
+		return c.interactive(ctx, cfg, expected)
+	}
+	res := c.run(ctx, cfg)
+	c.describe(res, true)
+	return c.finish(res)
+}
+
+// rollbackCmd is one rollback command line being carried out.
+type rollbackCmd struct {
+	env    Env
+	style  style
+	api    ECSAPI
+	runner *rollback.Runner
+	output string
+}
+
+func (c *rollbackCmd) run(ctx context.Context, cfg config.Config) rollback.Result {
+	return c.runner.Run(ctx, rollback.Request{Config: cfg, Event: trigger.Event{Name: EventName}})
+}
+
+// interactive plans without changing anything, shows the plan, asks for the
+// phrase, and rolls back to exactly the planned revision once it is typed.
+func (c *rollbackCmd) interactive(ctx context.Context, cfg config.Config, expected string) int {
+	planCfg := cfg
+	planCfg.DryRun, planCfg.Confirm = true, expected
+	plan := c.run(ctx, planCfg)
+	c.describe(plan, true)
+	if plan.Outcome != rollback.Planned {
+		// Already on the target, refused, or interrupted: that is the answer.
+		return c.finish(plan)
+	}
+
+	what := "this rollback"
+	if cfg.Environment != "" {
+		what = fmt.Sprintf("this rollback of environment %s", report.LogSafe(cfg.Environment))
+	}
+	fmt.Fprintf(c.env.Stderr, "To carry out %s, type %s (anything else cancels): ", what, c.style.bold(expected))
+	typed, err := readLine(ctx, c.env.Stdin)
+	fmt.Fprintln(c.env.Stderr)
+	if ctx.Err() != nil {
+		errorf(c.env, "interrupted at the confirmation: nothing was changed")
+		return ExitInterrupted
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		errorf(c.env, "read the confirmation: %v; nothing was changed", err)
+		return ExitFailed
+	}
+
+	cfg.Confirm = typed
+	if trigger.CheckConfirm(typed, cfg.Environment, cfg.ProtectedEnvironments) == nil {
+		if res, changed := c.unchanged(ctx, cfg, plan); changed {
+			c.describe(res, false)
+			return c.finish(res)
+		}
+		pin(&cfg, plan)
+	}
+	// A wrong phrase is refused by the runner itself, before any AWS call.
+	res := c.run(ctx, cfg)
+	c.describe(res, false)
+	return c.finish(res)
+}
+
+// pin makes the rollback go to exactly the revision the person confirmed,
+// even if a revision carrying the same tag were registered meanwhile.
+func pin(cfg *config.Config, plan rollback.Result) {
+	if len(plan.Services) != 1 || plan.Services[0].To == nil || plan.Services[0].To.ARN == "" {
+		return
+	}
+	spec, err := target.ParseRevisionInput(plan.Services[0].To.ARN)
+	if err != nil {
+		return // an emulator's bare family:revision: the runner resolves it again
+	}
+	cfg.Revision, cfg.RevisionSpec = spec.ARN, spec
+}
+
+// unchanged checks that every service still runs the revision the plan
+// started from. When one moved (a deploy, another rollback) while the person
+// read the plan, nothing is changed and the result says so.
+func (c *rollbackCmd) unchanged(ctx context.Context, cfg config.Config, plan rollback.Result) (rollback.Result, bool) {
+	ctx, cancel := context.WithTimeout(ctx, planTimeout)
+	defer cancel()
+	services, err := ecsops.DescribeServices(ctx, c.api, cfg.Cluster, cfg.Services)
+	var moved []string
+	for _, s := range plan.Services {
+		svc, ok := services[s.Service]
+		if s.From != nil && ok && target.SameRevision(svc.TaskDefinition, s.From.ARN) {
+			continue
+		}
+		switch {
+		case ok:
+			moved = append(moved, fmt.Sprintf("%s now runs %s", s.Service, revisionLabel(svc.TaskDefinition)))
+		case err != nil:
+			moved = append(moved, fmt.Sprintf("%s could not be read again: %v", s.Service, err))
+		default:
+			moved = append(moved, s.Service+" could not be read again")
+		}
+	}
+	if len(moved) == 0 {
+		return rollback.Result{}, false
+	}
+	res := plan
+	res.DryRun = false
+	res.Outcome, res.Reason = rollback.Failed, ReasonPlanChanged
+	res.Message = fmt.Sprintf("the service changed since the plan was shown (%s): nothing was changed. Run the command again to see the new plan.",
+		strings.Join(moved, "; "))
+	if err != nil && ctx.Err() != nil {
+		res.Reason, res.Message = rollback.ReasonCancelled, "interrupted before the rollback: nothing was changed"
+	}
+	res.Services = append([]rollback.ServiceResult(nil), plan.Services...)
+	for i := range res.Services {
+		res.Services[i].Outcome, res.Services[i].Reason = rollback.Failed, res.Reason
+	}
+	return res, true
+}
+
+// readLine reads one line from r, or returns when ctx is done (Ctrl-C).
+func readLine(ctx context.Context, r io.Reader) (string, error) {
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(r).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case a := <-ch:
+		if errors.Is(a.err, io.EOF) && a.line != "" {
+			a.err = nil
+		}
+		return strings.TrimSpace(a.line), a.err
+	}
+}
+
+// describe prints on stderr what the run found and did: with checks, per
+// service the revisions and the safety checks, and the warnings; for a
+// failed rollout the service events and the stopped tasks' reasons.
+func (c *rollbackCmd) describe(res rollback.Result, checks bool) {
+	w, st := c.env.Stderr, c.style
+	if checks && len(res.Services) > 0 {
+		title := "Plan"
+		if res.Cluster != "" {
+			title += " in cluster " + report.LogSafe(res.Cluster)
+		}
+		if res.Environment != "" {
+			title += ", environment " + report.LogSafe(res.Environment)
+		}
+		fmt.Fprintf(w, "\n%s\n", st.bold(title+":"))
+		for _, s := range res.Services {
+			name := st.bold(report.LogSafe(s.Service))
+			if s.From == nil && s.To == nil {
+				fmt.Fprintf(w, "  %s: %s %s\n", name, st.checkMark(safety.Fail), report.LogSafe(cmp.Or(s.Message, s.Reason, "not planned")))
+				continue
+			}
+			fmt.Fprintf(w, "  %s: %s → %s\n", name, revisionText(s.From, s.FromImageTag), revisionText(s.To, s.ToImageTag))
+			if s.How != "" {
+				fmt.Fprintf(w, "    target chosen by %s\n", howText(s.How))
+			}
+			for _, ch := range s.Checks {
+				fmt.Fprintf(w, "    %s %s: %s\n", st.checkMark(ch.Status), report.LogSafe(ch.Name), report.LogSafe(ch.Detail))
+			}
+		}
+	}
+	if checks { // after a confirmed plan, its warnings were shown with it
+		for _, warn := range res.Warnings {
+			fmt.Fprintf(w, "%s %s\n", st.yellow("warning:"), report.LogSafe(warn))
+		}
+	}
+	for _, s := range res.Services {
+		if len(s.Events) == 0 && len(s.StoppedReasons) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", st.bold("Service "+report.LogSafe(s.Service)+", recent events:"))
+		for _, e := range s.Events {
+			fmt.Fprintf(w, "  %s  %s\n", e.CreatedAt.UTC().Format(time.RFC3339), report.LogSafe(e.Message))
+		}
+		for _, r := range s.StoppedReasons {
+			fmt.Fprintf(w, "  stopped task: %s\n", report.LogSafe(r))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// finish prints the message and the outputs and returns the exit status.
+func (c *rollbackCmd) finish(res rollback.Result) int {
+	code := exitCode(res)
+	msg := report.LogSafe(res.Message)
+	switch {
+	case code != ExitOK:
+		errorf(c.env, "%s", c.style.red(msg))
+	case msg != "":
+		fmt.Fprintf(c.env.Stderr, "%s %s\n", c.style.green("✓"), msg)
+	}
+	var err error
+	if c.output == "json" {
+		err = writeResultJSON(c.env.Stdout, res)
+	} else {
+		err = writeResultText(c.env.Stdout, res)
+	}
+	if err != nil {
+		errorf(c.env, "write the result: %v", err)
+		if code == ExitOK {
+			code = ExitFailed
+		}
+	}
+	return code
+}
+
+// exitCode maps a result to the exit status: 130 when cancelled, 1 when
+// failed, 0 otherwise.
+func exitCode(res rollback.Result) int {
+	switch {
+	case res.Outcome == rollback.Failed && res.Reason == rollback.ReasonCancelled:
+		return ExitInterrupted
+	case res.Outcome == rollback.Failed:
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func revisionText(rev *target.Revision, tag string) string {
+	if rev == nil {
+		return "?"
+	}
+	s := "revision " + strconv.Itoa(int(rev.Number))
+	if tag != "" {
+		s += " (" + report.LogSafe(tag) + ")"
+	}
+	return s
+}
+
+func howText(h target.How) string {
+	switch h {
+	case target.HowManualRevision:
+		return "--revision"
+	case target.HowImageTag:
+		return "image tag"
+	case target.HowRecordedARN:
+		return "the recorded task definition"
+	case target.HowFallbackPrevious:
+		return "fallback to the previous revision"
+	}
+	return report.LogSafe(string(h))
+}
+
+// checkMark shows a check's status.
+func (s style) checkMark(st safety.Status) string {
+	switch st {
+	case safety.Pass:
+		return s.green("✓")
+	case safety.Fail:
+		return s.red("✗")
+	case safety.Warn:
+		return s.yellow("!")
+	default:
+		return s.dim("-")
+	}
+}

@@ -1,0 +1,296 @@
+// Package codedeploy rolls back an ECS service that uses the CODE_DEPLOY
+// deployment controller, through AWS CodeDeploy: it reads the deployment
+// group, finds deployments in progress, stops one with auto-rollback, creates
+// a deployment of a task definition, and waits for a deployment to end. It
+// uses narrow aws-sdk-go-v2 interfaces; *codedeploy.Client satisfies them all.
+//
+// See https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-steps-ecs.html
+package codedeploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+)
+
+// GetDeploymentGroupAPI is the client of GetDeploymentGroup.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentGroup.html
+type GetDeploymentGroupAPI interface {
+	GetDeploymentGroup(ctx context.Context, in *codedeploy.GetDeploymentGroupInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+}
+
+// StopDeploymentAPI is the client of StopDeployment.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_StopDeployment.html
+type StopDeploymentAPI interface {
+	StopDeployment(ctx context.Context, in *codedeploy.StopDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.StopDeploymentOutput, error)
+}
+
+// CreateDeploymentAPI is the client of CreateDeployment.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html
+type CreateDeploymentAPI interface {
+	CreateDeployment(ctx context.Context, in *codedeploy.CreateDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error)
+}
+
+// API is every CodeDeploy operation a rollback uses; ListDeployments and
+// GetDeployment use the SDK's own codedeploy.ListDeploymentsAPIClient and
+// codedeploy.GetDeploymentAPIClient.
+type API interface {
+	GetDeploymentGroupAPI
+	codedeploy.ListDeploymentsAPIClient
+	codedeploy.GetDeploymentAPIClient
+	StopDeploymentAPI
+	CreateDeploymentAPI
+}
+
+var _ API = (*codedeploy.Client)(nil)
+
+// Deployment statuses.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentInfo.html
+const (
+	StatusSucceeded = string(types.DeploymentStatusSucceeded)
+	StatusFailed    = string(types.DeploymentStatusFailed)
+	StatusStopped   = string(types.DeploymentStatusStopped)
+)
+
+// activeStatuses are the statuses of a deployment that has not ended yet.
+var activeStatuses = []types.DeploymentStatus{
+	types.DeploymentStatusCreated,
+	types.DeploymentStatusQueued,
+	types.DeploymentStatusInProgress,
+	types.DeploymentStatusReady,
+}
+
+// Group is what a rollback needs of a deployment group.
+type Group struct {
+	Application     string
+	Name            string
+	ComputePlatform string       // ECS for an ECS blue/green group
+	Services        []ECSService // the ECS services the group deploys
+	TargetGroups    []string     // names of the target groups of its load balancer
+}
+
+// ECSService is one ECS service of a deployment group.
+type ECSService struct {
+	Cluster string
+	Service string
+}
+
+// Deploys reports whether the group deploys service in cluster; each may be
+// a name or an ARN.
+func (g Group) Deploys(cluster, service string) bool {
+	for _, s := range g.Services {
+		if lastPart(s.Service) == lastPart(service) && (cluster == "" || lastPart(s.Cluster) == lastPart(cluster)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastPart is the name at the end of an ECS ARN, or the name itself.
+func lastPart(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
+		return ref[i+1:]
+	}
+	return ref
+}
+
+// GetGroup reads a deployment group.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentGroup.html
+func GetGroup(ctx context.Context, api GetDeploymentGroupAPI, application, name string) (Group, error) {
+	out, err := api.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
+		ApplicationName:     aws.String(application),
+		DeploymentGroupName: aws.String(name),
+	})
+	if err != nil {
+		return Group{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: %w", name, application, err)
+	}
+	info := out.DeploymentGroupInfo
+	if info == nil {
+		return Group{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: the answer holds no group", name, application)
+	}
+	g := Group{
+		Application:     aws.ToString(info.ApplicationName),
+		Name:            aws.ToString(info.DeploymentGroupName),
+		ComputePlatform: string(info.ComputePlatform),
+	}
+	for _, s := range info.EcsServices {
+		g.Services = append(g.Services, ECSService{Cluster: aws.ToString(s.ClusterName), Service: aws.ToString(s.ServiceName)})
+	}
+	if lb := info.LoadBalancerInfo; lb != nil {
+		for _, pair := range lb.TargetGroupPairInfoList {
+			for _, tg := range pair.TargetGroups {
+				g.TargetGroups = append(g.TargetGroups, aws.ToString(tg.Name))
+			}
+		}
+	}
+	return g, nil
+}
+
+// Active lists the deployments of the group that have not ended (Created,
+// Queued, InProgress or Ready), newest first as CodeDeploy lists them.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ListDeployments.html
+func Active(ctx context.Context, api codedeploy.ListDeploymentsAPIClient, application, group string) ([]string, error) {
+	p := codedeploy.NewListDeploymentsPaginator(api, &codedeploy.ListDeploymentsInput{
+		ApplicationName:     aws.String(application),
+		DeploymentGroupName: aws.String(group),
+		IncludeOnlyStatuses: activeStatuses,
+	})
+	var ids []string
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list active deployments of CodeDeploy group %s of application %s: %w", group, application, err)
+		}
+		ids = append(ids, out.Deployments...)
+	}
+	return ids, nil
+}
+
+// AppSpec is the ECS AppSpec of a rollback deployment.
+// See https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html#reference-appspec-file-structure-resources-ecs
+type AppSpec struct {
+	TaskDefinition string // ARN of the target revision
+	// ContainerName and ContainerPort route the load balancer's traffic; both
+	// empty leaves LoadBalancerInfo out of the AppSpec.
+	ContainerName string
+	ContainerPort int32
+}
+
+type appSpecJSON struct {
+	Version   string            `json:"version"`
+	Resources []appSpecResource `json:"Resources"`
+}
+
+type appSpecResource struct {
+	TargetService appSpecTarget `json:"TargetService"`
+}
+
+type appSpecTarget struct {
+	Type       string            `json:"Type"`
+	Properties appSpecProperties `json:"Properties"`
+}
+
+type appSpecProperties struct {
+	TaskDefinition   string               `json:"TaskDefinition"`
+	LoadBalancerInfo *appSpecLoadBalancer `json:"LoadBalancerInfo,omitempty"`
+}
+
+type appSpecLoadBalancer struct {
+	ContainerName string `json:"ContainerName"`
+	ContainerPort int32  `json:"ContainerPort"`
+}
+
+// Content renders the AppSpec as JSON (a subset of YAML, which CodeDeploy
+// also reads).
+func (a AppSpec) Content() string {
+	props := appSpecProperties{TaskDefinition: a.TaskDefinition}
+	if a.ContainerName != "" || a.ContainerPort != 0 {
+		props.LoadBalancerInfo = &appSpecLoadBalancer{ContainerName: a.ContainerName, ContainerPort: a.ContainerPort}
+	}
+	// Marshalling plain strings and numbers cannot fail.
+	b, _ := json.Marshal(appSpecJSON{
+		Version:   "0.0",
+		Resources: []appSpecResource{{TargetService: appSpecTarget{Type: "AWS::ECS::Service", Properties: props}}},
+	})
+	return string(b)
+}
+
+// Create starts a deployment of spec to the group and returns its id.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html
+func Create(ctx context.Context, api CreateDeploymentAPI, application, group string, spec AppSpec, description string) (string, error) {
+	content := spec.Content()
+	sum := sha256.Sum256([]byte(content))
+	out, err := api.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
+		ApplicationName:     aws.String(application),
+		DeploymentGroupName: aws.String(group),
+		Description:         optional(description),
+		Revision: &types.RevisionLocation{
+			RevisionType: types.RevisionLocationTypeAppSpecContent,
+			AppSpecContent: &types.AppSpecContent{
+				Content: aws.String(content),
+				Sha256:  aws.String(hex.EncodeToString(sum[:])),
+			},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create a CodeDeploy deployment of %s to group %s of application %s: %w", spec.TaskDefinition, group, application, err)
+	}
+	return aws.ToString(out.DeploymentId), nil
+}
+
+// ErrAlreadyCompleted says a deployment to stop had already ended.
+var ErrAlreadyCompleted = errors.New("the deployment has already completed")
+
+// Stop stops a deployment with autoRollbackEnabled, so that CodeDeploy rolls
+// the service back to the task set it ran before. A deployment that had
+// already ended is ErrAlreadyCompleted.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_StopDeployment.html
+func Stop(ctx context.Context, api StopDeploymentAPI, id string) error {
+	_, err := api.StopDeployment(ctx, &codedeploy.StopDeploymentInput{
+		DeploymentId:        aws.String(id),
+		AutoRollbackEnabled: aws.Bool(true),
+	})
+	var done *types.DeploymentAlreadyCompletedException
+	if errors.As(err, &done) {
+		return fmt.Errorf("stop CodeDeploy deployment %s: %w", id, ErrAlreadyCompleted)
+	}
+	if err != nil {
+		return fmt.Errorf("stop CodeDeploy deployment %s: %w", id, err)
+	}
+	return nil
+}
+
+// Deployment is what a rollback needs of a deployment.
+type Deployment struct {
+	ID           string
+	Status       string // Created, Queued, InProgress, Ready, Baking, Succeeded, Failed, Stopped
+	ErrorCode    string // errorInformation.code
+	ErrorMessage string // errorInformation.message
+	// RollbackID is the rollback deployment CodeDeploy created when this one
+	// was stopped or failed (rollbackInfo.rollbackDeploymentId).
+	RollbackID string
+}
+
+// Ended reports whether the deployment has ended.
+func (d Deployment) Ended() bool {
+	return d.Status == StatusSucceeded || d.Status == StatusFailed || d.Status == StatusStopped
+}
+
+// Get reads a deployment.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeployment.html
+func Get(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string) (Deployment, error) {
+	out, err := api.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(id)})
+	if err != nil {
+		return Deployment{}, fmt.Errorf("get CodeDeploy deployment %s: %w", id, err)
+	}
+	info := out.DeploymentInfo
+	if info == nil {
+		return Deployment{}, fmt.Errorf("get CodeDeploy deployment %s: the answer holds no deployment", id)
+	}
+	d := Deployment{ID: aws.ToString(info.DeploymentId), Status: string(info.Status)}
+	if d.ID == "" {
+		d.ID = id
+	}
+	if e := info.ErrorInformation; e != nil {
+		d.ErrorCode, d.ErrorMessage = string(e.Code), aws.ToString(e.Message)
+	}
+	if rb := info.RollbackInfo; rb != nil {
+		d.RollbackID = aws.ToString(rb.RollbackDeploymentId)
+	}
+	return d, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}

@@ -1,0 +1,275 @@
+package codedeploy_test
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sdk "github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deplight/ecs-rollback/internal/codedeploy"
+	"github.com/deplight/ecs-rollback/internal/sim/cdsim"
+)
+
+const (
+	app   = "web-app"
+	group = "web-dg"
+	td42  = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:42"
+	td45  = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:45"
+)
+
+// fast polls without delay worth the name.
+var fast = codedeploy.WaitOptions{FirstPoll: time.Millisecond, MaxPoll: 2 * time.Millisecond, Timeout: 30 * time.Second}
+
+// succeeded records what the simulator reported as succeeded.
+type succeeded struct {
+	mu  sync.Mutex
+	all []cdsim.DeploymentState
+}
+
+func (s *succeeded) add(d cdsim.DeploymentState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = append(s.all, d)
+}
+
+func (s *succeeded) taskDefs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, d := range s.all {
+		out = append(out, d.TaskDefinition)
+	}
+	return out
+}
+
+func newSim(t *testing.T, opts ...cdsim.Option) (*cdsim.Server, *sdk.Client, *succeeded) {
+	t.Helper()
+	s := cdsim.New(opts...)
+	t.Cleanup(s.Close)
+	s.AddDeploymentGroup(cdsim.GroupSpec{
+		Application: app, Name: group, Cluster: "prod", Service: "web", TaskDefinition: td42,
+		TargetGroups: []string{"web-blue", "web-green"}, ProdListener: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2",
+	})
+	got := &succeeded{}
+	s.OnSucceeded(got.add)
+	return s, s.Client(), got
+}
+
+func TestGetGroup(t *testing.T) {
+	t.Parallel()
+	_, api, _ := newSim(t)
+	g, err := codedeploy.GetGroup(t.Context(), api, app, group)
+	require.NoError(t, err)
+	want := codedeploy.Group{
+		Application: app, Name: group, ComputePlatform: "ECS",
+		Services:     []codedeploy.ECSService{{Cluster: "prod", Service: "web"}},
+		TargetGroups: []string{"web-blue", "web-green"},
+	}
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("GetGroup mismatch (-want +got):\n%s", diff)
+	}
+
+	_, err = codedeploy.GetGroup(t.Context(), api, app, "nope")
+	var nf *types.DeploymentGroupDoesNotExistException
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, err.Error(), "get CodeDeploy deployment group nope of application web-app")
+	_, err = codedeploy.GetGroup(t.Context(), api, "nope", group)
+	var anf *types.ApplicationDoesNotExistException
+	require.ErrorAs(t, err, &anf)
+}
+
+func TestGroupDeploys(t *testing.T) {
+	t.Parallel()
+	g := codedeploy.Group{Services: []codedeploy.ECSService{{Cluster: "prod", Service: "web"}}}
+	tests := []struct {
+		cluster, service string
+		want             bool
+	}{
+		{"prod", "web", true},
+		{"arn:aws:ecs:us-east-1:123456789012:cluster/prod", "arn:aws:ecs:us-east-1:123456789012:service/prod/web", true},
+		{"", "web", true},
+		{"staging", "web", false},
+		{"prod", "api", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, g.Deploys(tt.cluster, tt.service), "%s/%s", tt.cluster, tt.service)
+	}
+}
+
+func TestActive(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t, cdsim.WithPageSize(2))
+	var want []string
+	for _, status := range []string{cdsim.StatusSucceeded, cdsim.StatusCreated, cdsim.StatusQueued, cdsim.StatusFailed, cdsim.StatusInProgress, cdsim.StatusReady, cdsim.StatusStopped} {
+		id, err := s.AddDeployment(cdsim.DeploymentSpec{Application: app, Group: group, TaskDefinition: td45, Status: status})
+		require.NoError(t, err)
+		if status != cdsim.StatusSucceeded && status != cdsim.StatusFailed && status != cdsim.StatusStopped {
+			want = append([]string{id}, want...) // newest first
+		}
+	}
+	got, err := codedeploy.Active(t.Context(), api, app, group)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, 2, s.CallCount("ListDeployments"), "two pages of two")
+	var body struct {
+		IncludeOnlyStatuses []string `json:"includeOnlyStatuses"`
+	}
+	require.NoError(t, json.Unmarshal(s.Calls()[0].Body, &body))
+	assert.ElementsMatch(t, []string{"Created", "Queued", "InProgress", "Ready"}, body.IncludeOnlyStatuses)
+}
+
+func TestAppSpecContent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		spec codedeploy.AppSpec
+		want string
+	}{
+		{
+			name: "with load balancer",
+			spec: codedeploy.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080},
+			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `","LoadBalancerInfo":{"ContainerName":"app","ContainerPort":8080}}}}]}`,
+		},
+		{
+			name: "without",
+			spec: codedeploy.AppSpec{TaskDefinition: td42},
+			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `"}}}]}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.spec.Content()); diff != "" {
+				t.Errorf("Content mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCreateAndWait(t *testing.T) {
+	t.Parallel()
+	s, api, got := newSim(t)
+	s.SetBehavior(cdsim.Behavior{Settle: 20 * time.Millisecond})
+	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 80}, "rollback")
+	require.NoError(t, err)
+	require.NotEmpty(t, id)
+
+	// One active deployment per group, as in CodeDeploy.
+	_, err = codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td45}, "")
+	var limit *types.DeploymentLimitExceededException
+	require.ErrorAs(t, err, &limit)
+
+	var polls int
+	o := fast
+	o.OnPoll = func(codedeploy.Deployment) { polls++ }
+	d, err := codedeploy.Wait(t.Context(), api, id, o)
+	require.NoError(t, err)
+	assert.Equal(t, codedeploy.StatusSucceeded, d.Status)
+	assert.GreaterOrEqual(t, polls, 1)
+	assert.Equal(t, []string{td42}, got.taskDefs())
+
+	st, ok := s.Deployment(id)
+	require.True(t, ok)
+	assert.Equal(t, "app", st.ContainerName)
+	assert.Equal(t, int32(80), st.ContainerPort)
+	assert.Equal(t, td42, st.TaskDefinition)
+}
+
+func TestWaitFailed(t *testing.T) {
+	t.Parallel()
+	s, api, got := newSim(t)
+	s.SetBehavior(cdsim.Behavior{Fail: true, ErrorCode: "HEALTH_CONSTRAINTS", ErrorMessage: "The overall deployment failed because too many individual instances failed deployment"})
+	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	require.NoError(t, err)
+	_, err = codedeploy.Wait(t.Context(), api, id, fast)
+	var fe *codedeploy.FailedError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, codedeploy.StatusFailed, fe.Deployment.Status)
+	assert.Equal(t, "HEALTH_CONSTRAINTS", fe.Deployment.ErrorCode)
+	assert.Contains(t, err.Error(), "ended Failed: HEALTH_CONSTRAINTS: The overall deployment failed")
+	assert.Empty(t, got.taskDefs())
+}
+
+func TestWaitTimeout(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t)
+	s.SetBehavior(cdsim.Behavior{Never: true})
+	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	require.NoError(t, err)
+	o := fast
+	o.Timeout = 30 * time.Millisecond
+	_, err = codedeploy.Wait(t.Context(), api, id, o)
+	var wt *codedeploy.WaitTimeoutError
+	require.ErrorAs(t, err, &wt)
+	assert.Equal(t, "InProgress", wt.Last.Status)
+}
+
+func TestStopWithRollback(t *testing.T) {
+	t.Parallel()
+	s, api, got := newSim(t)
+	s.SetStopDelay(20 * time.Millisecond)
+	s.SetRollbackBehavior(cdsim.Behavior{Settle: 10 * time.Millisecond})
+	id, err := s.AddDeployment(cdsim.DeploymentSpec{Application: app, Group: group, TaskDefinition: td45})
+	require.NoError(t, err)
+
+	require.NoError(t, codedeploy.Stop(t.Context(), api, id))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(s.Calls()[0].Body, &body))
+	assert.Equal(t, map[string]any{"deploymentId": id, "autoRollbackEnabled": true}, body)
+
+	rb, err := codedeploy.WaitRollback(t.Context(), api, id, fast)
+	require.NoError(t, err)
+	require.NotEqual(t, id, rb)
+	_, err = codedeploy.Wait(t.Context(), api, rb, fast)
+	require.NoError(t, err)
+	assert.Equal(t, []string{td42}, got.taskDefs(), "the rollback put the service back on the task definition it ran before")
+
+	stopped, _ := s.Deployment(id)
+	assert.Equal(t, cdsim.StatusStopped, stopped.Status)
+	assert.Equal(t, rb, stopped.RollbackID)
+	rollback, _ := s.Deployment(rb)
+	assert.Equal(t, "autoRollback", rollback.Creator)
+	assert.Equal(t, id, rollback.RollbackOf)
+
+	// A deployment that has ended cannot be stopped.
+	err = codedeploy.Stop(t.Context(), api, id)
+	require.ErrorIs(t, err, codedeploy.ErrAlreadyCompleted)
+}
+
+func TestStopWithoutRollback(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t)
+	id, err := s.AddDeployment(cdsim.DeploymentSpec{Application: app, Group: group, TaskDefinition: td45})
+	require.NoError(t, err)
+	_, err = api.StopDeployment(t.Context(), &sdk.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(false)})
+	require.NoError(t, err)
+	_, err = codedeploy.WaitRollback(t.Context(), api, id, fast)
+	require.ErrorIs(t, err, codedeploy.ErrNoRollback)
+}
+
+func TestWaitRetriesAFailedPoll(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t)
+	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	require.NoError(t, err)
+	// The SDK retries a throttle itself; four in a row spend its three
+	// attempts on the first poll, and the next poll succeeds.
+	s.FailNext("GetDeployment", 4, cdsim.ErrThrottling)
+	_, err = codedeploy.Wait(t.Context(), api, id, fast)
+	require.NoError(t, err)
+	assert.Equal(t, 5, s.CallCount("GetDeployment"))
+
+	s.FailNext("GetDeployment", 9, cdsim.ErrServer)
+	_, err = codedeploy.Wait(t.Context(), api, id, fast)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "3 polls in a row failed")
+	assert.False(t, errors.Is(err, codedeploy.ErrNoRollback))
+}

@@ -1,0 +1,185 @@
+package ecrcheck_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deplight/ecs-rollback/internal/ecrcheck"
+	"github.com/deplight/ecs-rollback/internal/safety"
+	"github.com/deplight/ecs-rollback/internal/sim/ecrsim"
+)
+
+const (
+	host   = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	euHost = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"
+	public = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+)
+
+// newSim starts an ECR simulator holding web:c2c2c2c, web:d3d3d3d and
+// worker:c2c2c2c in us-east-1, and api:v1 in another account in eu-west-1.
+func newSim(t *testing.T) *ecrsim.Server {
+	t.Helper()
+	s := ecrsim.New()
+	t.Cleanup(s.Close)
+	for _, ref := range []string{host + "/web:c2c2c2c", host + "/web:d3d3d3d", host + "/worker:c2c2c2c", euHost + "/api:v1"} {
+		_, err := s.PutImageRef(ref)
+		require.NoError(t, err)
+	}
+	return s
+}
+
+func TestLook(t *testing.T) {
+	t.Parallel()
+	digest := func(s *ecrsim.Server, ref string) string {
+		d, err := s.PutImageRef(ref)
+		require.NoError(t, err)
+		return d
+	}
+	tests := []struct {
+		name    string
+		images  func(s *ecrsim.Server) []string
+		prepare func(s *ecrsim.Server)
+		want    func(images []string) ecrcheck.Findings
+		calls   int
+	}{
+		{
+			name: "present, one call per repository, non-ECR skipped",
+			images: func(*ecrsim.Server) []string {
+				return []string{host + "/web:c2c2c2c", host + "/web:d3d3d3d", public, host + "/worker:c2c2c2c"}
+			},
+			want: func(im []string) ecrcheck.Findings {
+				return ecrcheck.Findings{Present: []string{im[0], im[1], im[3]}, NotECR: []string{public}}
+			},
+			calls: 2,
+		},
+		{
+			name: "by digest, and the same image twice asked once",
+			images: func(s *ecrsim.Server) []string {
+				d := digest(s, host+"/web:c2c2c2c")
+				return []string{host + "/web@" + d, host + "/web@" + d}
+			},
+			want:  func(im []string) ecrcheck.Findings { return ecrcheck.Findings{Present: []string{im[0]}} },
+			calls: 1,
+		},
+		{
+			name:    "one of two missing: asked again one by one",
+			images:  func(*ecrsim.Server) []string { return []string{host + "/web:c2c2c2c", host + "/web:0ld0ld0"} },
+			prepare: func(*ecrsim.Server) {},
+			want: func(im []string) ecrcheck.Findings {
+				return ecrcheck.Findings{Present: []string{im[0]}, Missing: []ecrcheck.Missing{{Image: im[1], Registry: "123456789012", Repository: "web"}}}
+			},
+			calls: 3,
+		},
+		{
+			name:    "expired by a lifecycle policy",
+			images:  func(*ecrsim.Server) []string { return []string{host + "/web:c2c2c2c"} },
+			prepare: func(s *ecrsim.Server) { s.DeleteImageRef(host + "/web:c2c2c2c") },
+			want: func(im []string) ecrcheck.Findings {
+				return ecrcheck.Findings{Missing: []ecrcheck.Missing{{Image: im[0], Registry: "123456789012", Repository: "web"}}}
+			},
+			calls: 1,
+		},
+		{
+			name:   "repository gone",
+			images: func(*ecrsim.Server) []string { return []string{host + "/gone:c2c2c2c"} },
+			want: func(im []string) ecrcheck.Findings {
+				return ecrcheck.Findings{Missing: []ecrcheck.Missing{{Image: im[0], Registry: "123456789012", Repository: "gone", NoRepository: true}}}
+			},
+			calls: 1,
+		},
+		{
+			name:    "access denied",
+			images:  func(*ecrsim.Server) []string { return []string{host + "/web:c2c2c2c", host + "/worker:c2c2c2c"} },
+			prepare: func(s *ecrsim.Server) { s.DenyAccess("worker") },
+			want: func(im []string) ecrcheck.Findings {
+				return ecrcheck.Findings{Present: []string{im[0]}, Denied: []string{im[1]}}
+			},
+			calls: 2,
+		},
+		{
+			name:   "other registry and region",
+			images: func(*ecrsim.Server) []string { return []string{euHost + "/api:v1"} },
+			want:   func(im []string) ecrcheck.Findings { return ecrcheck.Findings{Present: []string{im[0]}} },
+			calls:  1,
+		},
+		{
+			name:   "nothing in ECR",
+			images: func(*ecrsim.Server) []string { return []string{public, "nginx:1.27"} },
+			want:   func(im []string) ecrcheck.Findings { return ecrcheck.Findings{NotECR: im} },
+			calls:  0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t)
+			images := tt.images(s)
+			if tt.prepare != nil {
+				tt.prepare(s)
+			}
+			got := ecrcheck.Look(t.Context(), s.Client(), images)
+			if diff := cmp.Diff(tt.want(images), got); diff != "" {
+				t.Errorf("Look mismatch (-want +got):\n%s", diff)
+			}
+			assert.Equal(t, tt.calls, s.CallCount("DescribeImages"))
+		})
+	}
+}
+
+func TestLookSignsForTheImageRegion(t *testing.T) {
+	t.Parallel()
+	s := newSim(t)
+	ecrcheck.Look(t.Context(), s.Client(), []string{euHost + "/api:v1"})
+	calls := s.Calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, "eu-west-1", calls[0].Region)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(calls[0].Body, &body))
+	assert.Equal(t, "210987654321", body["registryId"])
+	assert.Equal(t, "api", body["repositoryName"])
+}
+
+func TestLookServerError(t *testing.T) {
+	t.Parallel()
+	s := newSim(t)
+	s.FailNext("DescribeImages", 10, ecrsim.ErrServer)
+	got := ecrcheck.Look(t.Context(), s.Client(), []string{host + "/web:c2c2c2c"})
+	require.Len(t, got.Failed, 1)
+	assert.Contains(t, got.Failed[0].Err, "ServerException")
+	assert.Equal(t, safety.Warn, got.Check().Status)
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	web := host + "/web:c2c2c2c"
+	tests := []struct {
+		name   string
+		f      ecrcheck.Findings
+		status safety.Status
+		detail []string
+	}{
+		{name: "present", f: ecrcheck.Findings{Present: []string{web}, NotECR: []string{public}}, status: safety.Pass, detail: []string{"found in ECR: " + web, "not in ECR, not checked: " + public}},
+		{name: "missing", f: ecrcheck.Findings{Present: []string{host + "/x:1"}, Missing: []ecrcheck.Missing{{Image: web, Registry: "123456789012", Repository: "web"}}}, status: safety.Fail, detail: []string{web, "lifecycle policy may have expired it", "not in repository web"}},
+		{name: "repository gone", f: ecrcheck.Findings{Missing: []ecrcheck.Missing{{Image: web, Registry: "123456789012", Repository: "web", NoRepository: true}}}, status: safety.Fail, detail: []string{"repository web no longer exists"}},
+		{name: "missing wins over denied", f: ecrcheck.Findings{Denied: []string{host + "/x:1"}, Missing: []ecrcheck.Missing{{Image: web}}}, status: safety.Fail},
+		{name: "denied", f: ecrcheck.Findings{Denied: []string{web}}, status: safety.Warn, detail: []string{"could not check: access denied; grant ecr:DescribeImages", web}},
+		{name: "failed", f: ecrcheck.Findings{Failed: []ecrcheck.Failed{{Image: web, Err: "boom"}, {Image: "b"}}}, status: safety.Warn, detail: []string{"could not check " + web + ": boom (and 1 more)"}},
+		{name: "not in ECR", f: ecrcheck.Findings{NotECR: []string{public}}, status: safety.Skip, detail: []string{"nothing to check", public}},
+		{name: "no images", status: safety.Skip, detail: []string{"nothing to check"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := tt.f.Check()
+			assert.Equal(t, safety.NameImagesInECR, c.Name)
+			assert.Equal(t, tt.status, c.Status, c.Detail)
+			for _, d := range tt.detail {
+				assert.Contains(t, c.Detail, d)
+			}
+		})
+	}
+}

@@ -1,0 +1,83 @@
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/deplight/ecs-rollback/internal/config"
+	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/safety"
+)
+
+// strategy is how one deployment controller puts a service on its target.
+// The steps around it (plan, checks, verify, deregister) are the same for
+// every controller.
+type strategy struct {
+	// name says how, for the log.
+	name string
+	// plan makes the controller's own reads and refusals while planning,
+	// once the target is known and the safety checks passed; nil: none.
+	plan func(r *Runner, ctx context.Context, cfg config.Config, p *plan) *failure
+	// apply changes the service and, with wait, waits until it runs the
+	// target. It does not verify: apply does, for every controller.
+	apply func(r *Runner, ctx context.Context, cfg config.Config, p *plan) *failure
+}
+
+// strategyFor chooses the strategy by the service's deployment controller:
+// the one place that does. ok is false for a controller the action cannot
+// drive (EXTERNAL); the controller safety check refuses it first.
+// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentController.html
+func strategyFor(controller string) (strategy, bool) {
+	switch strings.ToUpper(controller) {
+	case "", safety.ControllerECS:
+		return strategy{name: "ECS rolling update", apply: (*Runner).applyECS}, true
+	case safety.ControllerCodeDeploy:
+		return strategy{name: "CodeDeploy blue/green", plan: (*Runner).planCodeDeploy, apply: (*Runner).applyCodeDeploy}, true
+	}
+	return strategy{}, false
+}
+
+// applyECS updates the service to the target with UpdateService, unless a
+// rollout to the target is already under way, and waits until the service
+// is stable on it.
+func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *failure {
+	sr := &p.result
+	to := sr.To
+	if !p.join {
+		r.logf("UpdateService %s → %s", sr.Service, to.ARN)
+		_, err := ecsops.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
+		sr.UpdateSent = mayHaveApplied(err)
+		if err != nil {
+			return r.applyFailure(ctx, err, ReasonUpdateFailed,
+				fmt.Sprintf("update service %s to %s", sr.Service, to.ARN))
+		}
+	}
+	if !cfg.Wait {
+		return nil
+	}
+	r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
+	_, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
+		Timeout:   cfg.WaitTimeout,
+		FirstPoll: r.FirstPoll,
+		MaxPoll:   r.MaxPoll,
+		OnPoll: func(s ecsops.Service) {
+			r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
+		},
+	})
+	if err != nil {
+		return r.waitFailure(ctx, cfg, p, err)
+	}
+	return nil
+}
+
+// mayHaveApplied reports whether a mutating call may have taken effect: it
+// succeeded, or failed without an answer from the API (a cut connection, a
+// cancelled job).
+func mayHaveApplied(err error) bool {
+	var apiErr smithy.APIError
+	return err == nil || !errors.As(err, &apiErr)
+}

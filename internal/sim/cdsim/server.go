@@ -1,0 +1,565 @@
+// Package cdsim is an AWS CodeDeploy simulator for ECS blue/green deployment
+// groups. It speaks the AWS JSON 1.1 protocol over loopback HTTP, for tests
+// and the demo.
+//
+// Point a real aws-sdk-go-v2 CodeDeploy client at URL (BaseEndpoint, or
+// AWS_ENDPOINT_URL_CODEDEPLOY for a subprocess). It answers
+// GetDeploymentGroup, ListDeployments, GetDeployment, StopDeployment and
+// CreateDeployment. Deployments settle lazily by the simulator's clock: they
+// succeed after a configurable time or fail with an error code; a deployment
+// stopped with auto-rollback gets a rollback deployment back to the task
+// definition the service ran before. When a deployment succeeds, the
+// simulator tells the OnSucceeded callback, so that an ECS simulator can put
+// the service on the deployed task definition. Every call is logged.
+//
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/Welcome.html
+// and https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
+package cdsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// targetPrefix is the service part of the X-Amz-Target header.
+const targetPrefix = "CodeDeploy_20141006."
+
+const contentType = "application/x-amz-json-1.1"
+
+// maxBody caps request bodies.
+const maxBody = 1 << 20
+
+// Error names, as CodeDeploy spells them in "__type".
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html#API_CreateDeployment_Errors
+const (
+	ErrApplicationDoesNotExist     = "ApplicationDoesNotExistException"
+	ErrApplicationNameRequired     = "ApplicationNameRequiredException"
+	ErrDeploymentAlreadyCompleted  = "DeploymentAlreadyCompletedException"
+	ErrDeploymentDoesNotExist      = "DeploymentDoesNotExistException"
+	ErrDeploymentGroupDoesNotExist = "DeploymentGroupDoesNotExistException"
+	ErrDeploymentGroupNameRequired = "DeploymentGroupNameRequiredException"
+	ErrDeploymentIDRequired        = "DeploymentIdRequiredException"
+	ErrDeploymentLimitExceeded     = "DeploymentLimitExceededException"
+	ErrInvalidRevision             = "InvalidRevisionException"
+	ErrRevisionRequired            = "RevisionRequiredException"
+	ErrInvalidNextToken            = "InvalidNextTokenException"
+	ErrThrottling                  = "ThrottlingException"
+	ErrUnknownOperation            = "UnknownOperationException"
+	ErrSerialization               = "SerializationException"
+	ErrServer                      = "InternalFailure"
+)
+
+// Deployment statuses.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentInfo.html
+const (
+	StatusCreated    = "Created"
+	StatusQueued     = "Queued"
+	StatusInProgress = "InProgress"
+	StatusReady      = "Ready"
+	StatusSucceeded  = "Succeeded"
+	StatusFailed     = "Failed"
+	StatusStopped    = "Stopped"
+)
+
+// Behavior says how a deployment goes on. The zero value succeeds at the
+// next read.
+type Behavior struct {
+	// Settle is how long, on the simulator's clock, the deployment takes to
+	// succeed (or fail, with Fail).
+	Settle time.Duration
+	// Never keeps the deployment InProgress until it is stopped.
+	Never bool
+	// Fail makes the deployment end Failed after Settle.
+	Fail bool
+	// ErrorCode and ErrorMessage are the failed deployment's
+	// errorInformation; defaults ECS_UPDATE_ERROR and a message about tasks
+	// failing to start.
+	ErrorCode, ErrorMessage string
+}
+
+// GroupSpec is an ECS blue/green deployment group to add with
+// Server.AddDeploymentGroup.
+type GroupSpec struct {
+	Application    string // created when missing
+	Name           string
+	Cluster        string // ecsServices[0].clusterName
+	Service        string // ecsServices[0].serviceName
+	TaskDefinition string // the task definition the service runs now
+	TargetGroups   []string
+	ProdListener   string // prodTrafficRoute listener ARN
+}
+
+// DeploymentSpec is a deployment to add with Server.AddDeployment, as if a
+// deploy workflow had created it.
+type DeploymentSpec struct {
+	Application, Group string
+	TaskDefinition     string // the revision it deploys
+	// Original is what the service ran before, the target of a rollback;
+	// default: the group's task definition.
+	Original string
+	Status   string // default InProgress
+	// Behavior says how it goes on; the zero value never ends by itself.
+	Behavior *Behavior
+}
+
+// DeploymentState is a snapshot of a deployment, for assertions.
+type DeploymentState struct {
+	ID             string
+	Application    string
+	Group          string
+	Cluster        string // of the group's ECS service
+	Service        string // the group's ECS service
+	Status         string
+	Creator        string // user or autoRollback
+	TaskDefinition string
+	Original       string
+	ContainerName  string
+	ContainerPort  int32
+	AppSpec        string // the AppSpec content, as sent
+	ErrorCode      string
+	ErrorMessage   string
+	RollbackID     string // the rollback deployment a stop created
+	RollbackOf     string // the deployment whose stop created this one
+	Stopped        bool   // StopDeployment was called for it
+	AutoRollback   bool   // … with autoRollbackEnabled
+}
+
+// Call is one request the simulator received.
+type Call struct {
+	Op   string
+	Body json.RawMessage
+	At   time.Time
+	Err  string // error type answered, "" for success
+}
+
+// Server is a running CodeDeploy simulator. Its methods are safe for
+// concurrent use.
+type Server struct {
+	srv *httptest.Server
+	now func() time.Time
+
+	mu          sync.Mutex
+	seq         int
+	apps        map[string]bool
+	groups      map[string]*group // app + "/" + name
+	deployments []*deployment     // oldest first
+	behavior    Behavior          // of CreateDeployment's deployments
+	rollback    Behavior          // of rollback deployments
+	stopDelay   time.Duration
+	pageSize    int
+	onSucceeded func(DeploymentState)
+	// pendingNotify holds deployments a handler saw succeed, for notify.
+	pendingNotify []DeploymentState
+	faults        map[string][]string
+	calls         []Call
+}
+
+type group struct {
+	GroupSpec
+	id string
+}
+
+type deployment struct {
+	DeploymentState
+	behavior  Behavior
+	created   time.Time
+	completed time.Time
+	stoppedAt time.Time
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock replaces time.Now as the simulator's clock.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// WithPageSize sets how many ids a ListDeployments page holds (default 100).
+func WithPageSize(n int) Option {
+	return func(s *Server) { s.pageSize = n }
+}
+
+// New starts a simulator on a loopback port. Close it when done.
+func New(opts ...Option) *Server {
+	s := &Server{
+		now:      time.Now,
+		apps:     map[string]bool{},
+		groups:   map[string]*group{},
+		faults:   map[string][]string{},
+		pageSize: 100,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// URL is the simulator's endpoint; use it as the CodeDeploy client's
+// BaseEndpoint or as AWS_ENDPOINT_URL_CODEDEPLOY.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close stops the simulator.
+func (s *Server) Close() { s.srv.Close() }
+
+// OnSucceeded sets the function told about every deployment that succeeds,
+// rollbacks included, outside the simulator's lock: typically
+// ecssim.Server.SetServiceTaskDefinition for the group's service.
+func (s *Server) OnSucceeded(f func(DeploymentState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onSucceeded = f
+}
+
+// SetBehavior sets how deployments created by CreateDeployment from now on
+// behave.
+func (s *Server) SetBehavior(b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.behavior = b
+}
+
+// SetRollbackBehavior sets how rollback deployments created by a stop behave.
+func (s *Server) SetRollbackBehavior(b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollback = b
+}
+
+// SetStopDelay sets how long a stopped deployment stays InProgress before it
+// is Stopped and its rollback deployment exists.
+func (s *Server) SetStopDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopDelay = d
+}
+
+// AddDeploymentGroup adds an ECS blue/green deployment group, and its
+// application when missing.
+func (s *Server) AddDeploymentGroup(g GroupSpec) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[g.Application] = true
+	s.seq++
+	s.groups[g.Application+"/"+g.Name] = &group{GroupSpec: g, id: fmt.Sprintf("%08x-0dc0-4dc0-8dc0-%012x", s.seq, s.seq)}
+}
+
+// AddDeployment adds a deployment, as a deploy workflow would have created
+// it, and returns its id.
+func (s *Server) AddDeployment(spec DeploymentSpec) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[spec.Application+"/"+spec.Group]
+	if g == nil {
+		return "", fmt.Errorf("add deployment: no deployment group %s of application %s", spec.Group, spec.Application)
+	}
+	b := Behavior{Never: true}
+	if spec.Behavior != nil {
+		b = *spec.Behavior
+	}
+	d := s.newDeployment(g, spec.TaskDefinition, b, "user")
+	if spec.Original != "" {
+		d.Original = spec.Original
+	}
+	if spec.Status != "" {
+		d.Status = spec.Status
+	}
+	if terminal(d.Status) {
+		d.completed = d.created
+	}
+	return d.ID, nil
+}
+
+// Deployment returns a snapshot of a deployment, settled to the clock.
+func (s *Server) Deployment(id string) (DeploymentState, bool) {
+	s.mu.Lock()
+	done := s.advance()
+	var (
+		st DeploymentState
+		ok bool
+	)
+	if d := s.find(id); d != nil {
+		st, ok = d.DeploymentState, true
+	}
+	s.mu.Unlock()
+	s.notify(done)
+	return st, ok
+}
+
+// Deployments returns snapshots of every deployment, oldest first.
+func (s *Server) Deployments() []DeploymentState {
+	s.mu.Lock()
+	done := s.advance()
+	out := make([]DeploymentState, len(s.deployments))
+	for i, d := range s.deployments {
+		out[i] = d.DeploymentState
+	}
+	s.mu.Unlock()
+	s.notify(done)
+	return out
+}
+
+// FailNext makes the next n calls of op ("*": any) fail with errType.
+func (s *Server) FailNext(op string, n int, errType string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults[op] = append(s.faults[op], errType)
+	}
+}
+
+// Calls returns every request received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// CallCount returns how many requests of op were received.
+func (s *Server) CallCount(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+// Ops returns the operation of every request, oldest first.
+func (s *Server) Ops() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.calls))
+	for i, c := range s.calls {
+		out[i] = c.Op
+	}
+	return out
+}
+
+// newDeployment adds a deployment; callers hold s.mu.
+func (s *Server) newDeployment(g *group, taskDef string, b Behavior, creator string) *deployment {
+	s.seq++
+	now := s.now()
+	d := &deployment{
+		DeploymentState: DeploymentState{
+			ID:             deploymentID(s.seq),
+			Application:    g.Application,
+			Group:          g.Name,
+			Cluster:        g.Cluster,
+			Service:        g.Service,
+			Status:         StatusInProgress,
+			Creator:        creator,
+			TaskDefinition: taskDef,
+			Original:       g.TaskDefinition,
+		},
+		behavior: b,
+		created:  now,
+	}
+	s.deployments = append(s.deployments, d)
+	return d
+}
+
+// deploymentID makes an id like CodeDeploy's: d- and nine characters.
+func deploymentID(n int) string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := []byte("d-")
+	v := n*7919 + 1_000_003
+	for range 9 {
+		b = append(b, digits[v%36])
+		v = v/36 + n*31
+	}
+	return string(b)
+}
+
+func terminal(status string) bool {
+	return status == StatusSucceeded || status == StatusFailed || status == StatusStopped
+}
+
+func (s *Server) find(id string) *deployment {
+	for _, d := range s.deployments {
+		if d.ID == id {
+			return d
+		}
+	}
+	return nil
+}
+
+// advance settles every deployment to the clock and returns those that
+// succeeded; callers hold s.mu and pass the result to notify after
+// unlocking.
+func (s *Server) advance() []DeploymentState {
+	now := s.now()
+	var succeeded []DeploymentState
+	// Rollbacks created here are settled in the same pass.
+	for i := 0; i < len(s.deployments); i++ {
+		d := s.deployments[i]
+		if terminal(d.Status) {
+			continue
+		}
+		if d.Stopped {
+			if now.Before(d.stoppedAt.Add(s.stopDelay)) {
+				continue
+			}
+			d.Status, d.completed = StatusStopped, now
+			d.ErrorCode, d.ErrorMessage = "", ""
+			if d.AutoRollback {
+				g := s.groups[d.Application+"/"+d.Group]
+				rb := s.newDeployment(g, d.Original, s.rollback, "autoRollback")
+				rb.Original = d.TaskDefinition
+				rb.RollbackOf = d.ID
+				d.RollbackID = rb.ID
+			}
+			continue
+		}
+		b := d.behavior
+		if b.Never || now.Before(d.created.Add(b.Settle)) {
+			continue
+		}
+		d.completed = now
+		if b.Fail {
+			d.Status = StatusFailed
+			d.ErrorCode = orDefault(b.ErrorCode, "ECS_UPDATE_ERROR")
+			d.ErrorMessage = orDefault(b.ErrorMessage, "The ECS service cannot be updated: the replacement task set did not reach a steady state; its tasks failed to start.")
+			continue
+		}
+		d.Status = StatusSucceeded
+		if g := s.groups[d.Application+"/"+d.Group]; g != nil {
+			g.TaskDefinition = d.TaskDefinition
+		}
+		succeeded = append(succeeded, d.DeploymentState)
+	}
+	return succeeded
+}
+
+// notify tells OnSucceeded; callers do not hold s.mu.
+func (s *Server) notify(done []DeploymentState) {
+	s.mu.Lock()
+	f := s.onSucceeded
+	s.mu.Unlock()
+	if f == nil {
+		return
+	}
+	for _, d := range done {
+		f(d)
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// apiError is an error answer on the wire.
+type apiError struct{ typ, msg string }
+
+func errorf(typ, format string, args ...any) *apiError {
+	return &apiError{typ: typ, msg: fmt.Sprintf(format, args...)}
+}
+
+// handlers maps operation names to their implementation; each is called
+// with s.mu held, after the deployments were settled.
+var handlers = map[string]func(s *Server, body []byte) (any, *apiError){
+	"GetDeploymentGroup": (*Server).getDeploymentGroup,
+	"ListDeployments":    (*Server).listDeployments,
+	"GetDeployment":      (*Server).getDeployment,
+	"StopDeployment":     (*Server).stopDeployment,
+	"CreateDeployment":   (*Server).createDeployment,
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/" {
+		writeError(w, errorf(ErrUnknownOperation, "the CodeDeploy API is POST / only, got %s %s", r.Method, r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		writeError(w, errorf(ErrSerialization, "request body unreadable or larger than %d bytes", maxBody))
+		return
+	}
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	if !ok || op == "" {
+		writeError(w, errorf(ErrUnknownOperation, "missing or foreign X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Op: op, Body: append(json.RawMessage(nil), body...), At: s.now()})
+	idx := len(s.calls) - 1
+	done := s.advance()
+	var (
+		out  any
+		aerr *apiError
+	)
+	fault := ""
+	for _, k := range []string{op, "*"} {
+		if q := s.faults[k]; len(q) > 0 {
+			fault, s.faults[k] = q[0], q[1:]
+			break
+		}
+	}
+	switch h, known := handlers[op]; {
+	case fault != "":
+		aerr = errorf(fault, "injected fault")
+	case !known:
+		aerr = errorf(ErrUnknownOperation, "operation %s is not supported by the simulator", op)
+	default:
+		out, aerr = h(s, body)
+	}
+	if aerr != nil {
+		s.calls[idx].Err = aerr.typ
+	}
+	done = append(done, s.pendingNotify...)
+	s.pendingNotify = nil
+	s.mu.Unlock()
+	s.notify(done)
+
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	status := http.StatusBadRequest
+	if e.typ == ErrServer {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorWire{Type: e.typ, Message: e.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(errorWire{Type: ErrServer, Message: "encode response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("x-amzn-RequestId", fmt.Sprintf("cdsim-%d", time.Now().UnixNano()))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func decode(body []byte, v any) *apiError {
+	if err := json.Unmarshal(body, v); err != nil {
+		return errorf(ErrSerialization, "cannot parse request body: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,461 @@
+// Package ecrsim is an Amazon ECR simulator that speaks the AWS JSON 1.1
+// protocol over loopback HTTP, for tests and the demo. It answers
+// DescribeImages, the one ECR operation the action uses, from repositories of
+// images a test puts in, and can deny access the way IAM does.
+//
+// Point a real aws-sdk-go-v2 ECR client at URL (BaseEndpoint, or
+// AWS_ENDPOINT_URL_ECR for a subprocess). One simulator serves every region
+// and registry: the region a request was signed for is kept in the call log.
+//
+// See https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
+// and https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
+package ecrsim
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AccountID is the registry of a repository put without one.
+const AccountID = "123456789012"
+
+// targetPrefix is the service part of the X-Amz-Target header.
+const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
+
+const contentType = "application/x-amz-json-1.1"
+
+// maxBody caps request bodies.
+const maxBody = 1 << 20
+
+// Error names, as ECR (and IAM, for AccessDeniedException) spell them in
+// "__type".
+// See https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html#API_DescribeImages_Errors
+const (
+	ErrAccessDenied       = "AccessDeniedException"
+	ErrImageNotFound      = "ImageNotFoundException"
+	ErrInvalidParameter   = "InvalidParameterException"
+	ErrRepositoryNotFound = "RepositoryNotFoundException"
+	ErrServer             = "ServerException"
+	ErrThrottling         = "ThrottlingException"
+	ErrUnknownOperation   = "UnknownOperationException"
+	ErrSerialization      = "SerializationException"
+)
+
+// describeImagesMaxIDs is how many imageIds one DescribeImages call takes.
+const describeImagesMaxIDs = 100
+
+// Server is a running ECR simulator. Its methods are safe for concurrent use.
+type Server struct {
+	srv *httptest.Server
+	now func() time.Time
+
+	mu     sync.Mutex
+	repos  map[repoKey]*repository
+	denied map[string]bool // repository name or "*" → AccessDenied
+	faults map[string][]string
+	calls  []Call
+}
+
+type repoKey struct{ registry, name string }
+
+type repository struct {
+	images []*image
+}
+
+type image struct {
+	digest   string
+	tags     []string
+	pushedAt time.Time
+	size     int64
+}
+
+// Call is one request the simulator received.
+type Call struct {
+	Op     string          // e.g. "DescribeImages"
+	Region string          // the region the request was signed for
+	Body   json.RawMessage // request body as sent
+	Err    string          // error type answered, "" for success
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock replaces time.Now, which stamps imagePushedAt.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// New starts a simulator on a loopback port. Close it when done.
+func New(opts ...Option) *Server {
+	s := &Server{
+		now:    time.Now,
+		repos:  map[repoKey]*repository{},
+		denied: map[string]bool{},
+		faults: map[string][]string{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// URL is the simulator's endpoint; use it as the ECR client's BaseEndpoint or
+// as AWS_ENDPOINT_URL_ECR.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close stops the simulator.
+func (s *Server) Close() { s.srv.Close() }
+
+// ecrHostRE is an ECR private registry host.
+var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
+
+// PutImageRef stores the image an ECS container definition names, such as
+// 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:abc1234 or …/web@sha256:…,
+// creating its repository when missing, and returns its digest. A tag already
+// on another image of the repository moves to this one, as a push does. A
+// reference without a registry host goes to AccountID's registry.
+func (s *Server) PutImageRef(ref string) (string, error) {
+	registry, repo, tag, digest, err := splitRef(ref)
+	if err != nil {
+		return "", err
+	}
+	if digest == "" {
+		sum := sha256.Sum256([]byte(registry + "/" + repo + ":" + tag))
+		digest = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo(registry, repo, true)
+	for _, img := range r.images {
+		img.tags = slices.DeleteFunc(img.tags, func(t string) bool { return t == tag })
+	}
+	for _, img := range r.images {
+		if img.digest == digest {
+			if tag != "" {
+				img.tags = append(img.tags, tag)
+			}
+			return digest, nil
+		}
+	}
+	img := &image{digest: digest, pushedAt: s.now(), size: 50_000_000}
+	if tag != "" {
+		img.tags = []string{tag}
+	}
+	r.images = append(r.images, img)
+	return digest, nil
+}
+
+// DeleteImageRef removes the image a reference names (by tag or digest), as a
+// lifecycle policy expiring it would. It reports whether there was one.
+func (s *Server) DeleteImageRef(ref string) bool {
+	registry, repo, tag, digest, err := splitRef(ref)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo(registry, repo, false)
+	if r == nil {
+		return false
+	}
+	n := len(r.images)
+	r.images = slices.DeleteFunc(r.images, func(img *image) bool {
+		return (digest != "" && img.digest == digest) || (digest == "" && slices.Contains(img.tags, tag))
+	})
+	return len(r.images) < n
+}
+
+// DeleteRepository removes a repository and its images.
+func (s *Server) DeleteRepository(registryID, name string) {
+	if registryID == "" {
+		registryID = AccountID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.repos, repoKey{registryID, name})
+}
+
+// DenyAccess makes every request on the repository name ("*": any) fail with
+// AccessDeniedException, as when the caller's IAM policy lacks
+// ecr:DescribeImages.
+func (s *Server) DenyAccess(repository string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied[repository] = true
+}
+
+// FailNext makes the next n calls of op ("*": any) fail with errType, e.g.
+// ThrottlingException or ServerException.
+func (s *Server) FailNext(op string, n int, errType string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults[op] = append(s.faults[op], errType)
+	}
+}
+
+// Calls returns every request received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// CallCount returns how many requests of op were received.
+func (s *Server) CallCount(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+// repo finds (or, with create, makes) a repository; callers hold s.mu.
+func (s *Server) repo(registry, name string, create bool) *repository {
+	k := repoKey{registry, name}
+	r := s.repos[k]
+	if r == nil && create {
+		r = &repository{}
+		s.repos[k] = r
+	}
+	return r
+}
+
+// splitRef splits an image reference into registry ID, repository, tag and
+// digest.
+func splitRef(ref string) (registry, repo, tag, digest string, err error) {
+	name, digest, _ := strings.Cut(ref, "@")
+	registry = AccountID
+	if host, rest, ok := strings.Cut(name, "/"); ok && strings.ContainsAny(host, ".:") {
+		m := ecrHostRE.FindStringSubmatch(host)
+		if m == nil {
+			return "", "", "", "", fmt.Errorf("image %q is not in an ECR registry", ref)
+		}
+		registry, name = m[1], rest
+	}
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name, tag = name[:i], name[i+1:]
+	}
+	if name == "" || (tag == "" && digest == "") {
+		return "", "", "", "", fmt.Errorf("image %q has no repository, or neither tag nor digest", ref)
+	}
+	return registry, name, tag, digest, nil
+}
+
+// Wire shapes, member names as ECR spells them.
+
+type imageIDWire struct {
+	ImageDigest string `json:"imageDigest,omitempty"`
+	ImageTag    string `json:"imageTag,omitempty"`
+}
+
+type describeImagesRequest struct {
+	RegistryID     string        `json:"registryId"`
+	RepositoryName string        `json:"repositoryName"`
+	ImageIDs       []imageIDWire `json:"imageIds"`
+	NextToken      string        `json:"nextToken"`
+	MaxResults     *int32        `json:"maxResults"`
+}
+
+type imageDetailWire struct {
+	RegistryID             string   `json:"registryId"`
+	RepositoryName         string   `json:"repositoryName"`
+	ImageDigest            string   `json:"imageDigest"`
+	ImageTags              []string `json:"imageTags,omitempty"`
+	ImageSizeInBytes       int64    `json:"imageSizeInBytes"`
+	ImagePushedAt          float64  `json:"imagePushedAt"`
+	ImageManifestMediaType string   `json:"imageManifestMediaType"`
+	ArtifactMediaType      string   `json:"artifactMediaType"`
+}
+
+type describeImagesResponse struct {
+	ImageDetails []imageDetailWire `json:"imageDetails"`
+	NextToken    string            `json:"nextToken,omitempty"`
+}
+
+type errorWire struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+type apiError struct{ typ, msg string }
+
+func errorf(typ, format string, args ...any) *apiError {
+	return &apiError{typ: typ, msg: fmt.Sprintf(format, args...)}
+}
+
+// describeImages: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
+//
+// Like ECR, a request naming images fails whole with ImageNotFoundException
+// when one of them is not in the repository.
+func (s *Server) describeImages(body []byte) (any, *apiError) {
+	var req describeImagesRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, errorf(ErrSerialization, "cannot parse request body: %v", err)
+	}
+	if req.RepositoryName == "" {
+		return nil, errorf(ErrInvalidParameter, "repositoryName must not be empty")
+	}
+	if len(req.ImageIDs) > describeImagesMaxIDs {
+		return nil, errorf(ErrInvalidParameter, "imageIds can have at most %d items", describeImagesMaxIDs)
+	}
+	registry := req.RegistryID
+	if registry == "" {
+		registry = AccountID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.denied["*"] || s.denied[req.RepositoryName] {
+		return nil, errorf(ErrAccessDenied,
+			"User: arn:aws:sts::%s:assumed-role/deploy/GitHubActions is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:%s:repository/%s because no identity-based policy allows the ecr:DescribeImages action",
+			AccountID, registry, req.RepositoryName)
+	}
+	r := s.repo(registry, req.RepositoryName, false)
+	if r == nil {
+		return nil, errorf(ErrRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", req.RepositoryName, registry)
+	}
+	out := describeImagesResponse{ImageDetails: []imageDetailWire{}}
+	if len(req.ImageIDs) == 0 {
+		for _, img := range r.images {
+			out.ImageDetails = append(out.ImageDetails, detail(registry, req.RepositoryName, img))
+		}
+		return out, nil
+	}
+	seen := map[string]bool{}
+	for _, id := range req.ImageIDs {
+		if id.ImageDigest == "" && id.ImageTag == "" {
+			return nil, errorf(ErrInvalidParameter, "an imageId needs an imageDigest or an imageTag")
+		}
+		i := slices.IndexFunc(r.images, func(img *image) bool {
+			return (id.ImageDigest == "" || img.digest == id.ImageDigest) &&
+				(id.ImageTag == "" || slices.Contains(img.tags, id.ImageTag))
+		})
+		if i < 0 {
+			return nil, errorf(ErrImageNotFound,
+				"The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'",
+				orNull(id.ImageDigest), orNull(id.ImageTag), req.RepositoryName, registry)
+		}
+		if img := r.images[i]; !seen[img.digest] {
+			seen[img.digest] = true
+			out.ImageDetails = append(out.ImageDetails, detail(registry, req.RepositoryName, img))
+		}
+	}
+	return out, nil
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "null"
+	}
+	return s
+}
+
+func detail(registry, repo string, img *image) imageDetailWire {
+	return imageDetailWire{
+		RegistryID:             registry,
+		RepositoryName:         repo,
+		ImageDigest:            img.digest,
+		ImageTags:              slices.Clone(img.tags),
+		ImageSizeInBytes:       img.size,
+		ImagePushedAt:          float64(img.pushedAt.UnixMilli()) / 1000,
+		ImageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
+		ArtifactMediaType:      "application/vnd.docker.container.image.v1+json",
+	}
+}
+
+// credentialRE finds the region in a SigV4 Authorization header.
+var credentialRE = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([a-z0-9-]+)/ecr/aws4_request`)
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/" {
+		writeError(w, errorf(ErrUnknownOperation, "the ECR API is POST / only, got %s %s", r.Method, r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		writeError(w, errorf(ErrSerialization, "request body unreadable or larger than %d bytes", maxBody))
+		return
+	}
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	if !ok || op == "" {
+		writeError(w, errorf(ErrUnknownOperation, "missing or foreign X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	region := ""
+	if m := credentialRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		region = m[1]
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Op: op, Region: region, Body: append(json.RawMessage(nil), body...)})
+	idx := len(s.calls) - 1
+	fault := ""
+	for _, k := range []string{op, "*"} {
+		if q := s.faults[k]; len(q) > 0 {
+			fault, s.faults[k] = q[0], q[1:]
+			break
+		}
+	}
+	s.mu.Unlock()
+
+	var (
+		out  any
+		aerr *apiError
+	)
+	switch {
+	case fault != "":
+		aerr = errorf(fault, "injected fault")
+	case op == "DescribeImages":
+		out, aerr = s.describeImages(body)
+	default:
+		aerr = errorf(ErrUnknownOperation, "operation %s is not supported by the simulator", op)
+	}
+	s.mu.Lock()
+	if aerr != nil {
+		s.calls[idx].Err = aerr.typ
+	}
+	s.mu.Unlock()
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	status := http.StatusBadRequest
+	if e.typ == ErrServer {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorWire{Type: e.typ, Message: e.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(errorWire{Type: ErrServer, Message: "encode response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("x-amzn-RequestId", fmt.Sprintf("ecrsim-%d", time.Now().UnixNano()))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
