@@ -82,7 +82,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	cfg, err := config.Load(action.GetInput, config.WithLookup(config.EnvLookup(lookupEnv)))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: "invalid-input", Started: started,
+			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidInput, Started: started,
 			Message: "invalid inputs, nothing was done: " + strings.ReplaceAll(err.Error(), "\n", "; "),
 		})
 	}
@@ -92,7 +92,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 		if cfg.Cluster != "" && len(cfg.Services) > 0 {
 			clients, err := newAWS(ctx)
 			if err != nil {
-				return finish(action, failedResult(started, "aws-config", err))
+				return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
 			}
 			runner.ECS = clients.ecs
 		}
@@ -106,13 +106,13 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	event, err := readEvent(getenv("GITHUB_EVENT_NAME"), getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: "invalid-event", Started: started,
+			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidEvent, Started: started,
 			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
 		})
 	}
 	clients, err := newAWS(ctx)
 	if err != nil {
-		return finish(action, failedResult(started, "aws-config", err))
+		return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
 	}
 	runner := &rollback.Runner{
 		ECS: clients.ecs, CodeDeploy: clients.codeDeploy, ECR: clients.ecr,
@@ -122,7 +122,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
 		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken)
 		if err != nil {
-			return finish(action, failedResult(started, "invalid-input", err))
+			return finish(action, failedResult(started, rollback.ReasonInvalidInput, err))
 		}
 		runner.Source = &source.Finder{GitHub: gh, Download: &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, ghhttp.Options{})}, Owner: owner, Repo: name}
 	}

@@ -44,8 +44,12 @@ func (r *Runner) Record(ctx context.Context, req RecordRequest) Result {
 		}
 		st.TaskDefinitionARN = svc.TaskDefinition
 	}
-	dir := filepath.Join(req.Workspace, filepath.Clean(cfg.StatePath))
-	if !strings.HasPrefix(dir, filepath.Clean(req.Workspace)) {
+	workspace := req.Workspace
+	if workspace == "" {
+		workspace = "." // outside a runner: the working directory
+	}
+	dir := filepath.Join(workspace, cfg.StatePath)
+	if rel, err := filepath.Rel(workspace, dir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return failed(fmt.Sprintf("state-path %q leaves the workspace", cfg.StatePath))
 	}
 	if err := deploystate.Write(dir, st); err != nil {

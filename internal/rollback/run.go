@@ -38,11 +38,13 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 		})
 		if !d.Proceed {
 			res.Outcome, res.Reason, res.Message = Skipped, d.Reason, d.Message
+			res.Services = untouched(cfg.Services, Skipped, d.Reason)
 			return res
 		}
 	} else if err := trigger.CheckConfirm(cfg.Confirm, cfg.Environment, cfg.ProtectedEnvironments); err != nil {
 		res.Outcome, res.Reason = Failed, ReasonConfirmation
 		res.Message = fmt.Sprintf("%v. Nothing was changed: no AWS call was made.", err)
+		res.Services = untouched(cfg.Services, Failed, ReasonConfirmation)
 		return res
 	}
 
@@ -118,6 +120,16 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 	res.Services = servicesFromPlans(plans, "")
 	res.Outcome, res.Reason, res.Message = overall(res.Services, ctx.Err() != nil)
 	return res
+}
+
+// untouched lists the services of a run that stopped before reading any of
+// them, so the outputs and the summary still name each one.
+func untouched(names []string, o Outcome, reason string) []ServiceResult {
+	out := make([]ServiceResult, len(names))
+	for i, n := range names {
+		out[i] = ServiceResult{Service: n, Outcome: o, Reason: reason}
+	}
+	return out
 }
 
 // plan is one service's state while the run goes on.

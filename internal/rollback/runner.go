@@ -130,6 +130,9 @@ const (
 	ReasonImageMissing       = "image-missing"
 	ReasonCodeDeploy         = "codedeploy-error"
 	ReasonRecordFailed       = "record-failed"
+	ReasonInvalidInput       = "invalid-input"
+	ReasonInvalidEvent       = "invalid-event"
+	ReasonAWSConfig          = "aws-config"
 )
 
 // failure is a planning failure with its reason output.
