@@ -120,11 +120,14 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	}
 	repo := getenv("GITHUB_REPOSITORY")
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
-		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken)
+		retries := ghhttp.Options{Logf: safeLog{action}.Debugf}
+		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken, retries)
 		if err != nil {
 			return finish(action, failedResult(started, rollback.ReasonInvalidInput, err))
 		}
-		runner.Source = &source.Finder{GitHub: gh, Download: &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, ghhttp.Options{})}, Owner: owner, Repo: name}
+		// The download host is another host: a plain client, never the token.
+		download := &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, retries)}
+		runner.Source = &source.Finder{GitHub: gh, Download: download, Owner: owner, Repo: name}
 	}
 	server := getenv("GITHUB_SERVER_URL")
 	if server == "" {
@@ -256,7 +259,7 @@ func newAWS(ctx context.Context) (awsClients, error) {
 
 // newGitHub builds the GitHub client for apiURL (GITHUB_API_URL; GitHub
 // Enterprise Server works too), retrying 5xx and rate limits.
-func newGitHub(apiURL, token string) (*github.Client, error) {
+func newGitHub(apiURL, token string, retries ghhttp.Options) (*github.Client, error) {
 	if apiURL == "" {
 		apiURL = "https://api.github.com"
 	}
@@ -264,7 +267,7 @@ func newGitHub(apiURL, token string) (*github.Client, error) {
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
 	}
-	hc := &http.Client{Timeout: callTimeout, Transport: ghhttp.NewTransport(http.DefaultTransport, ghhttp.Options{})}
+	hc := &http.Client{Timeout: callTimeout, Transport: ghhttp.NewTransport(http.DefaultTransport, retries)}
 	gh := github.NewClient(hc)
 	if token != "" {
 		gh = gh.WithAuthToken(token)

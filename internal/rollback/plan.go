@@ -203,7 +203,18 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 			// A rollout to the target is under way (another rollback run):
 			// wait for it rather than start another.
 			p.join = true
-			p.result.Message = "a deployment to the target revision is already in progress; waiting for it instead of starting another"
+			p.result.Message = "a deployment to the target revision was already in progress; the action waited for it instead of starting another"
+			// What the service is leaving is the older deployment's revision.
+			for _, d := range p.service.Deployments {
+				if d.Status == "PRIMARY" || target.SameRevision(d.TaskDefinition, cur.ARN) {
+					continue
+				}
+				if prev, err := ecsops.DescribeRevision(ctx, r.ECS, d.TaskDefinition); err == nil {
+					p.result.From = &prev
+					p.result.FromImageTag = target.ImageTag(prev, cfg.ContainerName)
+				}
+				break
+			}
 			return warns, nil
 		}
 		p.result.Outcome = AlreadyCurrent

@@ -238,8 +238,12 @@ func overall(services []ServiceResult, cancelled bool) (Outcome, string, string)
 	if len(failed) == 0 {
 		if len(services) == 1 {
 			s := services[0]
-			return RolledBack, "", fmt.Sprintf("Rolled back %s from revision %d (%s) to revision %d (%s).",
+			msg := fmt.Sprintf("Rolled back %s from revision %d (%s) to revision %d (%s).",
 				s.Service, s.From.Number, s.FromImageTag, s.To.Number, s.ToImageTag)
+			if s.Message != "" {
+				msg += " Note: " + s.Message + "."
+			}
+			return RolledBack, "", msg
 		}
 		return RolledBack, "", fmt.Sprintf("Rolled back %d services: %s.", len(rolled), strings.Join(rolled, ", "))
 	}
