@@ -68,7 +68,8 @@ func BenchmarkRollback(b *testing.B) {
 			b.ReportMetric(float64(base.updateAnswered)/float64(ours.updateAnswered), "x-slower-decide+apply")
 		}
 	})
-	b.Log(benchTable(ours, base))
+	// Printed, not logged: a parent benchmark's log shows only with -v.
+	fmt.Print(benchTable(ours, base))
 }
 
 // benchContender runs one contender b.N times, each on a fresh scenario,

@@ -39,7 +39,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 
 	// Verify: the service's task definition (for CODE_DEPLOY, its PRIMARY
 	// task set's) is the target.
-	svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
+	svc, err := r.observe(ctx, cfg, p)
 	if err != nil {
 		p.fail = r.applyFailure(ctx, err, ReasonVerifyFailed, "verify service "+sr.Service)
 		return
@@ -64,6 +64,15 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 			sr.Deregistered = sr.From.ARN
 		}
 	}
+}
+
+// observe is the service as last read after the change: the poll that saw
+// it stable, or a fresh read when nothing waited for it.
+func (r *Runner) observe(ctx context.Context, cfg config.Config, p *plan) (ecsops.Service, error) {
+	if p.observed != nil {
+		return *p.observed, nil
+	}
+	return ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, p.result.Service)
 }
 
 // briefError is an AWS error as its code and message, else the error.

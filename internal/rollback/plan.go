@@ -21,6 +21,10 @@ type prepared struct {
 	family  string
 	active  []string // ACTIVE revisions below the current one, newest first
 	inProg  bool     // a deployment is rolling out right now
+	// revs describes task definitions; while the target tag is unknown it
+	// is a revisionCache already describing active, and stop ends that.
+	revs ecsops.DescribeTaskDefinitionAPI
+	stop func()
 }
 
 // plan resolves and checks the target of every service. The GitHub chain
@@ -54,6 +58,15 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		plans[i] = &plan{result: ServiceResult{Service: name}}
 	}
 	preps := make([]prepared, len(plans))
+	defer func() {
+		for _, pre := range preps {
+			if pre.stop != nil {
+				pre.stop()
+			}
+		}
+	}()
+	// Until the GitHub chain names the tag, describe the candidates ahead.
+	speculate := cfg.Revision == "" && cfg.ImageTag == ""
 	services, err := ecsops.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
 	if err != nil && len(services) == 0 {
 		cancelSrc()
@@ -74,7 +87,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			preps[i], p.fail = r.prepare(ctx, cfg, svc)
+			preps[i], p.fail = r.prepare(ctx, cfg, svc, speculate)
 		}()
 	}
 	wg.Wait()
@@ -100,6 +113,9 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		go func() {
 			defer wg.Done()
 			warns, f := r.resolve(ctx, cfg, p, preps[i], tag, recorded)
+			if preps[i].stop != nil {
+				preps[i].stop()
+			}
 			p.fail = f
 			mu.Lock()
 			res.Warnings = append(res.Warnings, warns...)
@@ -112,14 +128,20 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 
 // prepare reads the service's current revision and the ACTIVE revisions
 // below it.
-func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Service) (prepared, *failure) {
-	var out prepared
+func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Service, speculate bool) (prepared, *failure) {
+	out := prepared{revs: r.ECS}
 	family, number, err := target.ParseARN(svc.TaskDefinition)
 	if err != nil {
 		return out, fail(ReasonECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
 	}
 	out.family = family
 	out.inProg = inProgress(svc)
+	if speculate {
+		// The GitHub chain is still looking for the tag and the list of
+		// ACTIVE revisions is not in yet: describe the revisions most likely
+		// to be candidates now. The list still decides which count.
+		out.revs, out.stop = prefetch(ctx, r.ECS, likelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), r.describeConcurrency())
+	}
 
 	var (
 		wg                sync.WaitGroup
@@ -142,6 +164,23 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 		return out, asFailure(ctx, fmt.Errorf("list ACTIVE revisions of family %s: %w", family, activeErr), ReasonECSError)
 	}
 	return out, nil
+}
+
+// likelyCandidates guesses the references of the max revisions below
+// current, newest first, in the form of the service's own reference (an ARN,
+// or the bare family:revision some emulators use): revisions are numbered
+// one by one, so unless some were deregistered these are the candidates.
+func likelyCandidates(currentRef string, current int32, max int) []string {
+	i := strings.LastIndexByte(currentRef, ':')
+	if i < 0 {
+		return nil
+	}
+	prefix := currentRef[:i+1]
+	out := make([]string, 0, max)
+	for n := current - 1; n >= 1 && len(out) < max; n-- {
+		out = append(out, fmt.Sprintf("%s%d", prefix, n))
+	}
+	return out
 }
 
 // inProgress reports whether a deployment is rolling out.
@@ -295,7 +334,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 		case target.SameRevision(recorded, cur.ARN):
 			return cur, target.HowRecordedARN, nil
 		default:
-			rev, err := ecsops.DescribeRevision(ctx, r.ECS, recorded)
+			rev, err := ecsops.DescribeRevision(ctx, pre.revs, recorded)
 			if err == nil && rev.Status == "ACTIVE" {
 				return rev, target.HowRecordedARN, nil
 			}
@@ -309,7 +348,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	if target.Matches(cur, tag, cfg.ContainerName) {
 		return cur, target.HowImageTag, nil
 	}
-	rev, found, described, err := ecsops.FindRevision(ctx, r.ECS, pre.active, r.DescribeConcurrency, func(rev target.Revision) bool {
+	rev, found, described, err := ecsops.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev target.Revision) bool {
 		return target.Matches(rev, tag, cfg.ContainerName)
 	})
 	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)

@@ -143,7 +143,8 @@ type plan struct {
 	// unverified is true when the change was made but, without wait, not
 	// verified (a CodeDeploy deployment takes minutes).
 	unverified bool
-	warnings   []string // raised while applying, for the run's warnings
+	warnings   []string        // raised while applying, for the run's warnings
+	observed   *ecsops.Service // the service as the wait last saw it stable
 }
 
 func servicesFromPlans(plans []*plan, force Outcome) []ServiceResult {

@@ -78,6 +78,13 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
+func (r *Runner) describeConcurrency() int {
+	if r.DescribeConcurrency > 0 {
+		return r.DescribeConcurrency
+	}
+	return defaultDescribeConcurrency
+}
+
 func (r *Runner) logf(format string, args ...any) {
 	if r.Log != nil {
 		r.Log.Infof(format, args...)

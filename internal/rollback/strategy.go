@@ -60,7 +60,7 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 		return nil
 	}
 	r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
-	_, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
+	stable, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
 		Timeout:   cfg.WaitTimeout,
 		FirstPoll: r.FirstPoll,
 		MaxPoll:   r.MaxPoll,
@@ -71,6 +71,7 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 	if err != nil {
 		return r.waitFailure(ctx, cfg, p, err)
 	}
+	p.observed = &stable // the read that saw it stable also verifies it
 	return nil
 }
 
