@@ -1,13 +1,11 @@
 package report
 
 import (
-	_ "embed"
 	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/deplight/ecs-rollback/internal/ecsops"
@@ -25,17 +23,15 @@ const (
 	maxSkips   = 10
 )
 
-//go:embed summary.md.tmpl
-var summaryTemplate string
-
 // md is Markdown that is safe to print as it is: text this package wrote, or a
-// value from outside that went through Escape (see esc). The summary template
-// sees only a summaryView, whose every printable field is an md, so a raw
-// value from the Result cannot reach the summary by accident; a test walks
-// the view types to keep it so.
+// value from outside that went through Escape (see esc). The summary is
+// rendered from a summaryView, whose every printable field is an md, by a
+// writer that takes md only (see render.go): a raw string from the Result
+// does not compile there, and a test walks the view types to keep every
+// field an md.
 type md string
 
-// esc escapes a value from outside; it is the template's "esc" function too.
+// esc escapes a value from outside.
 func esc(s string) md { return md(Escape(s)) }
 
 // code shows a value from outside in monospace. An HTML <code> element is used
@@ -60,11 +56,6 @@ func link(text md, rawURL string) md {
 	return "[" + text + "](" + esc(rawURL) + ")"
 }
 
-var summaryTmpl = template.Must(template.New("summary.md.tmpl").
-	Funcs(template.FuncMap{"esc": esc}).
-	Option("missingkey=error").
-	Parse(summaryTemplate))
-
 // Summary renders the Markdown job summary of a result, for
 // GITHUB_STEP_SUMMARY: what happened and what to do next, the service(s) and
 // their revisions, how the target was chosen, the failed and the successful
@@ -72,18 +63,11 @@ var summaryTmpl = template.Must(template.New("summary.md.tmpl").
 // and timings. Every value from outside goes through Escape.
 // See https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions#adding-a-job-summary
 func Summary(r rollback.Result) string {
-	var b strings.Builder
-	if err := summaryTmpl.Execute(&b, newSummaryView(r)); err != nil {
-		// The view holds plain strings only; this is a bug, but the operator
-		// still gets the headline.
-		v := newSummaryView(r)
-		return fmt.Sprintf("## %s %s\n\n%s\n\n(The full summary could not be rendered: %s.)\n",
-			v.Icon, v.Title, v.Message, Escape(err.Error()))
-	}
-	return b.String()
+	return renderSummary(newSummaryView(r))
 }
 
-// summaryView is what the summary template prints.
+// summaryView is the summary, precomputed: every decision and every escape
+// is made here, so that renderSummary only lays it out.
 type summaryView struct {
 	Icon     md
 	Title    md

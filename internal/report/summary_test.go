@@ -217,9 +217,10 @@ func withCodeDeploy(r rollback.Result, id string) rollback.Result {
 	return r
 }
 
-// TestSummaryViewIsEscaped keeps the template's data escaped: every field the
-// template can print is an md, which only esc and this package's own text
-// make. A plain string field added to the view fails here.
+// TestSummaryViewIsEscaped keeps the summary's data escaped: every field
+// renderSummary can print is an md, which only esc and this package's own
+// text make, and its writer takes md only. A plain string field added to the
+// view fails here.
 func TestSummaryViewIsEscaped(t *testing.T) {
 	t.Parallel()
 	mdType := reflect.TypeFor[md]()
@@ -234,7 +235,7 @@ func TestSummaryViewIsEscaped(t *testing.T) {
 			}
 		default:
 			if typ != mdType {
-				t.Errorf("%s is a %s; the summary template may print only md (escaped) values", path, typ)
+				t.Errorf("%s is a %s; the summary may print only md (escaped) values", path, typ)
 			}
 		}
 	}
