@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+
+	"github.com/deplight/ecs-rollback/internal/poll"
 )
 
 // Poll delays. The SDK's deployment-successful waiter polls every 15s; an
@@ -15,7 +17,6 @@ import (
 const (
 	defaultFirstPoll = time.Second
 	defaultMaxPoll   = 5 * time.Second
-	pollGrowth       = 1.5
 	// maxPollErrors is how many GetDeployment failures in a row end a wait;
 	// the SDK has already retried each one.
 	maxPollErrors = 3
@@ -72,16 +73,13 @@ func (e *WaitTimeoutError) Error() string {
 // it ran before the stopped deployment reached it.
 var ErrNoRollback = errors.New("the stopped deployment ended without a rollback deployment")
 
-// errWaitTimedOut is the cause of the wait's own deadline.
-var errWaitTimedOut = errors.New("wait timeout")
-
 // Wait polls GetDeployment until the deployment ends. It returns the
 // deployment when it Succeeded, a *FailedError (with errorInformation) when
 // it ended Failed or Stopped, a *WaitTimeoutError when o.Timeout passes, and
 // ctx's error (wrapped) when ctx ends.
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeployment.html
 func Wait(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string, o WaitOptions) (Deployment, error) {
-	d, err := poll(ctx, api, id, o, Deployment.Ended)
+	d, err := waitFor(ctx, api, id, o, Deployment.Ended)
 	if err != nil {
 		return d, err
 	}
@@ -96,7 +94,7 @@ func Wait(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string,
 // returns that id. It is ErrNoRollback when the stopped deployment ends
 // without one; timeouts and ctx as in Wait.
 func WaitRollback(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string, o WaitOptions) (string, error) {
-	d, err := poll(ctx, api, id, o, func(d Deployment) bool { return d.RollbackID != "" || d.Ended() })
+	d, err := waitFor(ctx, api, id, o, func(d Deployment) bool { return d.RollbackID != "" || d.Ended() })
 	if err != nil {
 		return "", err
 	}
@@ -106,67 +104,32 @@ func WaitRollback(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id
 	return d.RollbackID, nil
 }
 
-// poll reads the deployment at once, then on a growing delay, until done.
-func poll(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string, o WaitOptions, done func(Deployment) bool) (Deployment, error) {
-	delay := o.FirstPoll
-	if delay <= 0 {
-		delay = defaultFirstPoll
-	}
-	maxPoll := o.MaxPoll
-	if maxPoll <= 0 {
-		maxPoll = defaultMaxPoll
-	}
-	maxPoll = max(maxPoll, delay)
-
-	parent := ctx
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, errWaitTimedOut)
-		defer cancel()
-	}
-	var (
-		last   Deployment
-		failed int
-	)
-	ended := func() error {
-		if parent.Err() == nil && errors.Is(context.Cause(ctx), errWaitTimedOut) {
-			return &WaitTimeoutError{ID: id, Timeout: o.Timeout, Last: last}
-		}
-		return fmt.Errorf("wait for CodeDeploy deployment %s: %w", id, parent.Err())
-	}
-
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	first := true
-	for {
-		select {
-		case <-ctx.Done():
-			return last, ended()
-		case <-timer.C:
-		}
+// waitFor reads the deployment at once, then on a growing delay, until
+// done.
+func waitFor(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string, o WaitOptions, done func(Deployment) bool) (Deployment, error) {
+	var last Deployment
+	err := schedule(o).Run(ctx, func(ctx context.Context) (bool, error) {
 		d, err := Get(ctx, api, id)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return last, ended()
-		case err != nil:
-			failed++
-			if failed >= maxPollErrors {
-				return last, fmt.Errorf("wait for CodeDeploy deployment %s: %d polls in a row failed: %w", id, failed, err)
-			}
-		default:
-			failed = 0
-			last = d
-			if o.OnPoll != nil {
-				o.OnPoll(d)
-			}
-			if done(d) {
-				return d, nil
-			}
+		if err != nil {
+			return false, err
 		}
-		if !first {
-			delay = min(time.Duration(float64(delay)*pollGrowth), maxPoll)
+		last = d
+		if o.OnPoll != nil {
+			o.OnPoll(d)
 		}
-		first = false
-		timer.Reset(delay)
+		return done(d), nil
+	})
+	switch {
+	case errors.Is(err, poll.ErrTimeout):
+		return last, &WaitTimeoutError{ID: id, Timeout: o.Timeout, Last: last}
+	case err != nil:
+		return last, fmt.Errorf("wait for CodeDeploy deployment %s: %w", id, err)
 	}
+	return last, nil
+}
+
+// schedule is the poll schedule of Wait and WaitRollback for o.
+func schedule(o WaitOptions) poll.Schedule {
+	s := poll.Schedule{First: o.FirstPoll, Max: o.MaxPoll, Immediate: true, Timeout: o.Timeout, MaxFailures: maxPollErrors}
+	return s.OrDefaults(defaultFirstPoll, defaultMaxPoll)
 }

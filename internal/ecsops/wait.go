@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/deplight/ecs-rollback/internal/poll"
 	"github.com/deplight/ecs-rollback/internal/target"
 )
 
@@ -17,7 +18,6 @@ import (
 const (
 	defaultFirstPoll = time.Second
 	defaultMaxPoll   = 2 * time.Second
-	pollGrowth       = 1.5
 	// maxPollErrors is how many DescribeServices failures in a row end the
 	// wait; the SDK has already retried each one.
 	maxPollErrors = 3
@@ -64,9 +64,6 @@ func (e *WaitTimeoutError) Error() string {
 	return fmt.Sprintf("service %s was not stable within %s", e.Service, e.Timeout)
 }
 
-// errWaitTimedOut is the cause of WaitStable's own deadline.
-var errWaitTimedOut = errors.New("wait timeout")
-
 // WaitStable polls DescribeServices until the service is stable on
 // targetARN (see IsStable) and returns it as last described. It polls first
 // after o.FirstPoll, then backs off ×1.5 up to o.MaxPoll. It fails at once
@@ -76,81 +73,48 @@ var errWaitTimedOut = errors.New("wait timeout")
 // poll is retried at the next one; three failures in a row end the wait.
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
 func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service, targetARN string, o WaitOptions) (Service, error) {
-	delay := o.FirstPoll
-	if delay <= 0 {
-		delay = defaultFirstPoll
-	}
-	maxPoll := o.MaxPoll
-	if maxPoll <= 0 {
-		maxPoll = defaultMaxPoll
-	}
-	maxPoll = max(maxPoll, delay)
-
-	parent := ctx
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, errWaitTimedOut)
-		defer cancel()
-	}
-
-	var (
-		last   Service
-		failed int
-	)
-	ended := func() error {
-		if parent.Err() == nil && errors.Is(context.Cause(ctx), errWaitTimedOut) {
-			return &WaitTimeoutError{Service: service, Timeout: o.Timeout, Last: last}
-		}
-		return fmt.Errorf("wait for service %s in cluster %s to be stable on %s: %w", service, cluster, targetARN, parent.Err())
-	}
-
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return last, ended()
-		case <-timer.C:
-		}
-
+	var last Service
+	err := schedule(o).Run(ctx, func(ctx context.Context) (bool, error) {
 		s, err := DescribeService(ctx, api, cluster, service)
 		var nf *NotFoundError
 		switch {
-		case err != nil && ctx.Err() != nil:
-			return last, ended()
 		case errors.As(err, &nf):
-			return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
+			return true, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
 		case err != nil:
-			failed++
-			if failed >= maxPollErrors {
-				return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %d polls in a row failed: %w", service, cluster, failed, err)
-			}
-		default:
-			failed = 0
-			last = s
-			if o.OnPoll != nil {
-				o.OnPoll(s)
-			}
-			if IsStable(s, targetARN) {
-				return s, nil
-			}
-			if d, ok := targetDeployment(s, targetARN); ok && d.RolloutState == "FAILED" {
-				reason := d.RolloutReason
-				if reason == "" {
-					reason = "the deployment's rollout state is FAILED"
-				}
-				return s, &RolloutFailedError{Service: service, Reason: reason, Last: s}
-			}
+			return false, err
 		}
-
-		delay = nextDelay(delay, maxPoll)
-		timer.Reset(delay)
+		last = s
+		if o.OnPoll != nil {
+			o.OnPoll(s)
+		}
+		if IsStable(s, targetARN) {
+			return true, nil
+		}
+		if d, ok := targetDeployment(s, targetARN); ok && d.RolloutState == "FAILED" {
+			reason := d.RolloutReason
+			if reason == "" {
+				reason = "the deployment's rollout state is FAILED"
+			}
+			return true, &RolloutFailedError{Service: service, Reason: reason, Last: s}
+		}
+		return false, nil
+	})
+	var failures *poll.FailuresError
+	switch {
+	case errors.Is(err, poll.ErrTimeout):
+		return last, &WaitTimeoutError{Service: service, Timeout: o.Timeout, Last: last}
+	case errors.As(err, &failures):
+		return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return last, fmt.Errorf("wait for service %s in cluster %s to be stable on %s: %w", service, cluster, targetARN, err)
 	}
+	return last, err
 }
 
-// nextDelay grows a poll delay ×1.5, capped at maxPoll.
-func nextDelay(d, maxPoll time.Duration) time.Duration {
-	return min(time.Duration(float64(d)*pollGrowth), maxPoll)
+// schedule is WaitStable's poll schedule for o.
+func schedule(o WaitOptions) poll.Schedule {
+	s := poll.Schedule{First: o.FirstPoll, Max: o.MaxPoll, Timeout: o.Timeout, MaxFailures: maxPollErrors}
+	return s.OrDefaults(defaultFirstPoll, defaultMaxPoll)
 }
 
 // IsStable reports whether s has finished rolling out targetARN: exactly one

@@ -24,7 +24,7 @@ func TestNextDelay(t *testing.T) {
 			t.Parallel()
 			got := []time.Duration{tt.first}
 			for len(got) < len(tt.want) {
-				got = append(got, nextDelay(got[len(got)-1], tt.max))
+				got = append(got, schedule(WaitOptions{FirstPoll: tt.first, MaxPoll: tt.max}).Next(got[len(got)-1]))
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("delays (-want +got):\n%s", diff)
@@ -42,7 +42,7 @@ func TestDefaultPollRate(t *testing.T) {
 		elapsed += d
 		calls++
 		assert.LessOrEqual(t, d, defaultMaxPoll)
-		d = nextDelay(d, defaultMaxPoll)
+		d = schedule(WaitOptions{}).Next(d)
 	}
 	assert.LessOrEqual(t, float64(calls)/elapsed.Seconds(), 1.0)
 }

@@ -22,7 +22,7 @@ func renderSummary(v summaryView) string {
 	if v.Record != nil {
 		w.record(*v.Record)
 	}
-	w.warnings(v.Warnings)
+	w.bullets("### ⚠️ Warnings", v.Warnings, "")
 	if len(v.Rows) > 0 {
 		w.serviceTable(v.Tally, v.Rows)
 	}
@@ -66,18 +66,6 @@ func (w *summaryWriter) record(r recordView) {
 	for _, td := range r.TaskDefs {
 		w.block("- **Task definition recorded:** ", td)
 	}
-}
-
-func (w *summaryWriter) warnings(warnings []md) {
-	if len(warnings) == 0 {
-		return
-	}
-	w.block("### ⚠️ Warnings")
-	var l list
-	for _, warning := range warnings {
-		l.item(warning)
-	}
-	w.list(l)
 }
 
 // serviceTable is, with several services, who was rolled back and a row
@@ -158,7 +146,7 @@ func (w *summaryWriter) service(s serviceView) {
 
 	w.checks(s.Checks)
 	w.events(s.Events, s.MoreEvents)
-	w.stopped(s.Stopped, s.MoreStop)
+	w.bullets("#### Stopped tasks", s.Stopped, s.MoreStop)
 }
 
 func (w *summaryWriter) checks(checks []checkRow) {
@@ -173,32 +161,26 @@ func (w *summaryWriter) checks(checks []checkRow) {
 }
 
 func (w *summaryWriter) events(events []eventRow, more md) {
-	if len(events) == 0 {
-		return
-	}
-	w.block("#### Recent service events (newest first)")
-	var l list
-	for _, e := range events {
+	items := make([]md, len(events))
+	for i, e := range events {
+		items[i] = e.Message
 		if e.Time != "" {
-			l.item(e.Time + ": " + e.Message)
-			continue
+			items[i] = e.Time + ": " + e.Message
 		}
-		l.item(e.Message)
 	}
-	if more != "" {
-		l.item(more)
-	}
-	w.list(l)
+	w.bullets("#### Recent service events (newest first)", items, more)
 }
 
-func (w *summaryWriter) stopped(reasons []md, more md) {
-	if len(reasons) == 0 {
+// bullets is a section of its own: heading, then a list of the items and,
+// when set, more (what was left out); nothing at all without items.
+func (w *summaryWriter) bullets(heading md, items []md, more md) {
+	if len(items) == 0 {
 		return
 	}
-	w.block("#### Stopped tasks")
+	w.block(heading)
 	var l list
-	for _, reason := range reasons {
-		l.item(reason)
+	for _, item := range items {
+		l.item(item)
 	}
 	if more != "" {
 		l.item(more)

@@ -569,11 +569,7 @@ func checkRows(checks []safety.Check) []checkRow {
 func eventRows(events []ecsops.Event) ([]eventRow, md) {
 	sorted := append([]ecsops.Event(nil), events...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].CreatedAt.After(sorted[j].CreatedAt) })
-	var more md
-	if len(sorted) > maxEvents {
-		more = md(strconv.Itoa(len(sorted)-maxEvents)) + " older events not shown."
-		sorted = sorted[:maxEvents]
-	}
+	sorted, more := capped(sorted, maxEvents, "older events")
 	rows := make([]eventRow, 0, len(sorted))
 	for _, e := range sorted {
 		row := eventRow{Message: esc(e.Message)}
@@ -583,6 +579,15 @@ func eventRows(events []ecsops.Event) ([]eventRow, md) {
 		rows = append(rows, row)
 	}
 	return rows, more
+}
+
+// capped keeps the first n items and says how many others were left out,
+// as "3 older events not shown.".
+func capped[T any](items []T, n int, others md) ([]T, md) {
+	if len(items) <= n {
+		return items, ""
+	}
+	return items[:n], md(strconv.Itoa(len(items)-n)) + " " + others + " not shown."
 }
 
 // stoppedRows lists distinct stopped-task reasons, in order of first
@@ -596,11 +601,7 @@ func stoppedRows(reasons []string) ([]md, md) {
 		}
 		counts[reason]++
 	}
-	var more md
-	if len(order) > maxStopped {
-		more = md(strconv.Itoa(len(order)-maxStopped)) + " other reasons not shown."
-		order = order[:maxStopped]
-	}
+	order, more := capped(order, maxStopped, "other reasons")
 	rows := make([]md, 0, len(order))
 	for _, reason := range order {
 		row := esc(reason)

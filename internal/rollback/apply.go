@@ -118,18 +118,24 @@ func (r *Runner) waitFailure(ctx context.Context, cfg config.Config, p *plan, er
 	default:
 		f = fail(ReasonRolloutFailed, "waiting for %s to be stable: %v", sr.Service, err)
 	}
-	// The job's context may be nearly spent: read diagnostics on their own
-	// short deadline.
+	r.readDiagnostics(ctx, cfg.Cluster, sr, sr.To.ARN)
+	return f
+}
+
+// readDiagnostics reads what explains a failed rollout into sr: the
+// service's 10 newest events and, when stoppedOf names a revision, why its
+// 5 newest tasks of it stopped. The job's context may be nearly spent, so
+// the reads have their own short deadline.
+func (r *Runner) readDiagnostics(ctx context.Context, cluster string, sr *ServiceResult, stoppedOf string) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnosticsTimeout)
 	defer cancel()
-	if svc, err := ecsops.DescribeService(dctx, r.ECS, cfg.Cluster, sr.Service); err == nil {
-		sr.Events = svc.Events
-		if len(sr.Events) > 10 {
-			sr.Events = sr.Events[:10]
-		}
+	if svc, err := ecsops.DescribeService(dctx, r.ECS, cluster, sr.Service); err == nil {
+		sr.Events = svc.Events[:min(len(svc.Events), 10)]
 	}
-	if reasons, err := ecsops.StoppedTaskReasons(dctx, r.ECS, cfg.Cluster, sr.Service, sr.To.ARN, 5); err == nil {
+	if stoppedOf == "" {
+		return
+	}
+	if reasons, err := ecsops.StoppedTaskReasons(dctx, r.ECS, cluster, sr.Service, stoppedOf, 5); err == nil {
 		sr.StoppedReasons = reasons
 	}
-	return f
 }

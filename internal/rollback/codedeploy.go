@@ -208,11 +208,7 @@ func (r *Runner) codeDeployFailure(ctx context.Context, cfg config.Config, p *pl
 	default:
 		f = fail(ReasonCodeDeploy, "waiting for CodeDeploy deployment %s of %s: %v", id, sr.Service, err)
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnosticsTimeout)
-	defer cancel()
-	if svc, err := ecsops.DescribeService(dctx, r.ECS, cfg.Cluster, sr.Service); err == nil {
-		sr.Events = svc.Events[:min(len(svc.Events), 10)]
-	}
+	r.readDiagnostics(ctx, cfg.Cluster, sr, "")
 	return f
 }
 

@@ -7,34 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // Wire shapes, member names as CodeDeploy spells them. Only the members the
 // simulator reads or writes are modelled.
-
-// epoch is a timestamp on the wire: fractional epoch seconds.
-type epoch time.Time
-
-// MarshalJSON writes the time as epoch seconds with milliseconds.
-func (e epoch) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.FormatFloat(float64(time.Time(e).UnixMilli())/1000, 'f', -1, 64)), nil
-}
-
-func epochPtr(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(t)
-	return &e
-}
-
-type errorWire struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
 
 type groupRequest struct {
 	ApplicationName     string   `json:"applicationName"`
@@ -84,10 +64,10 @@ type loadBalancerInfoWire struct {
 }
 
 type lastDeploymentWire struct {
-	DeploymentID string `json:"deploymentId"`
-	Status       string `json:"status"`
-	CreateTime   *epoch `json:"createTime,omitempty"`
-	EndTime      *epoch `json:"endTime,omitempty"`
+	DeploymentID string         `json:"deploymentId"`
+	Status       string         `json:"status"`
+	CreateTime   *awsjson.Epoch `json:"createTime,omitempty"`
+	EndTime      *awsjson.Epoch `json:"endTime,omitempty"`
 }
 
 type deploymentStyleWire struct {
@@ -142,9 +122,9 @@ type deploymentInfoWire struct {
 	Revision             *revisionWire         `json:"revision,omitempty"`
 	ErrorInformation     *errorInformationWire `json:"errorInformation,omitempty"`
 	RollbackInfo         *rollbackInfoWire     `json:"rollbackInfo,omitempty"`
-	CreateTime           *epoch                `json:"createTime,omitempty"`
-	StartTime            *epoch                `json:"startTime,omitempty"`
-	CompleteTime         *epoch                `json:"completeTime,omitempty"`
+	CreateTime           *awsjson.Epoch        `json:"createTime,omitempty"`
+	StartTime            *awsjson.Epoch        `json:"startTime,omitempty"`
+	CompleteTime         *awsjson.Epoch        `json:"completeTime,omitempty"`
 }
 
 var blueGreen = deploymentStyleWire{DeploymentType: "BLUE_GREEN", DeploymentOption: "WITH_TRAFFIC_CONTROL"}
@@ -153,27 +133,44 @@ const deploymentConfig = "CodeDeployDefault.ECSAllAtOnce"
 
 // lookupGroup finds the application and group of a request; callers hold
 // s.mu.
-func (s *Server) lookupGroup(app, name string) (*group, *apiError) {
+func (s *Server) lookupGroup(app, name string) (*group, *awsjson.Error) {
 	if app == "" {
-		return nil, errorf(ErrApplicationNameRequired, "The application name must be specified.")
+		return nil, awsjson.Errorf(ErrApplicationNameRequired, "The application name must be specified.")
 	}
 	if !s.apps[app] {
-		return nil, errorf(ErrApplicationDoesNotExist, "No application found for name: %s", app)
+		return nil, awsjson.Errorf(ErrApplicationDoesNotExist, "No application found for name: %s", app)
 	}
 	if name == "" {
-		return nil, errorf(ErrDeploymentGroupNameRequired, "The deployment group name must be specified.")
+		return nil, awsjson.Errorf(ErrDeploymentGroupNameRequired, "The deployment group name must be specified.")
 	}
 	g := s.groups[app+"/"+name]
 	if g == nil {
-		return nil, errorf(ErrDeploymentGroupDoesNotExist, "No Deployment Group found for name: %s", name)
+		return nil, awsjson.Errorf(ErrDeploymentGroupDoesNotExist, "No Deployment Group found for name: %s", name)
 	}
 	return g, nil
 }
 
+// requestedDeployment decodes a request naming a deployment and finds it;
+// callers hold s.mu.
+func (s *Server) requestedDeployment(body []byte) (*deployment, deploymentIDRequest, *awsjson.Error) {
+	var req deploymentIDRequest
+	if e := awsjson.Decode(body, &req); e != nil {
+		return nil, req, e
+	}
+	if req.DeploymentID == "" {
+		return nil, req, awsjson.Errorf(ErrDeploymentIDRequired, "At least one deployment ID must be specified.")
+	}
+	d := s.find(req.DeploymentID)
+	if d == nil {
+		return nil, req, awsjson.Errorf(ErrDeploymentDoesNotExist, "The deployment %s could not be found.", req.DeploymentID)
+	}
+	return d, req, nil
+}
+
 // getDeploymentGroup: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentGroup.html
-func (s *Server) getDeploymentGroup(body []byte) (any, *apiError) {
+func (s *Server) getDeploymentGroup(body []byte) (any, *awsjson.Error) {
 	var req groupRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	g, e := s.lookupGroup(req.ApplicationName, req.DeploymentGroupName)
@@ -203,7 +200,7 @@ func (s *Server) getDeploymentGroup(body []byte) (any, *apiError) {
 		if d.Application != g.Application || d.Group != g.Name {
 			continue
 		}
-		last := &lastDeploymentWire{DeploymentID: d.ID, Status: d.Status, CreateTime: epochPtr(d.created), EndTime: epochPtr(d.completed)}
+		last := &lastDeploymentWire{DeploymentID: d.ID, Status: d.Status, CreateTime: awsjson.EpochPtr(d.created), EndTime: awsjson.EpochPtr(d.completed)}
 		if info.LastAttemptedDeployment == nil {
 			info.LastAttemptedDeployment = last
 		}
@@ -216,9 +213,9 @@ func (s *Server) getDeploymentGroup(body []byte) (any, *apiError) {
 
 // listDeployments: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ListDeployments.html
 // Newest first.
-func (s *Server) listDeployments(body []byte) (any, *apiError) {
+func (s *Server) listDeployments(body []byte) (any, *awsjson.Error) {
 	var req groupRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if req.ApplicationName != "" || req.DeploymentGroupName != "" {
@@ -241,7 +238,7 @@ func (s *Server) listDeployments(body []byte) (any, *apiError) {
 	if req.NextToken != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(req.NextToken, "cdsim-"))
 		if err != nil || n < 0 || n > len(ids) || !strings.HasPrefix(req.NextToken, "cdsim-") {
-			return nil, errorf(ErrInvalidNextToken, "The next token is not valid.")
+			return nil, awsjson.Errorf(ErrInvalidNextToken, "The next token is not valid.")
 		}
 		off = n
 	}
@@ -254,17 +251,10 @@ func (s *Server) listDeployments(body []byte) (any, *apiError) {
 }
 
 // getDeployment: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeployment.html
-func (s *Server) getDeployment(body []byte) (any, *apiError) {
-	var req deploymentIDRequest
-	if e := decode(body, &req); e != nil {
+func (s *Server) getDeployment(body []byte) (any, *awsjson.Error) {
+	d, _, e := s.requestedDeployment(body)
+	if e != nil {
 		return nil, e
-	}
-	if req.DeploymentID == "" {
-		return nil, errorf(ErrDeploymentIDRequired, "At least one deployment ID must be specified.")
-	}
-	d := s.find(req.DeploymentID)
-	if d == nil {
-		return nil, errorf(ErrDeploymentDoesNotExist, "The deployment %s could not be found.", req.DeploymentID)
 	}
 	info := deploymentInfoWire{
 		ApplicationName:      d.Application,
@@ -275,9 +265,9 @@ func (s *Server) getDeployment(body []byte) (any, *apiError) {
 		Creator:              d.Creator,
 		ComputePlatform:      "ECS",
 		DeploymentStyle:      blueGreen,
-		CreateTime:           epochPtr(d.created),
-		StartTime:            epochPtr(d.created),
-		CompleteTime:         epochPtr(d.completed),
+		CreateTime:           awsjson.EpochPtr(d.created),
+		StartTime:            awsjson.EpochPtr(d.created),
+		CompleteTime:         awsjson.EpochPtr(d.completed),
 	}
 	content := d.AppSpec
 	if content == "" {
@@ -298,20 +288,13 @@ func (s *Server) getDeployment(body []byte) (any, *apiError) {
 }
 
 // stopDeployment: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_StopDeployment.html
-func (s *Server) stopDeployment(body []byte) (any, *apiError) {
-	var req deploymentIDRequest
-	if e := decode(body, &req); e != nil {
+func (s *Server) stopDeployment(body []byte) (any, *awsjson.Error) {
+	d, req, e := s.requestedDeployment(body)
+	if e != nil {
 		return nil, e
 	}
-	if req.DeploymentID == "" {
-		return nil, errorf(ErrDeploymentIDRequired, "At least one deployment ID must be specified.")
-	}
-	d := s.find(req.DeploymentID)
-	if d == nil {
-		return nil, errorf(ErrDeploymentDoesNotExist, "The deployment %s could not be found.", req.DeploymentID)
-	}
 	if terminal(d.Status) || d.Stopped {
-		return nil, errorf(ErrDeploymentAlreadyCompleted, "The deployment %s has already completed.", d.ID)
+		return nil, awsjson.Errorf(ErrDeploymentAlreadyCompleted, "The deployment %s has already completed.", d.ID)
 	}
 	d.Stopped, d.stoppedAt = true, s.now()
 	d.AutoRollback = req.AutoRollbackEnabled != nil && *req.AutoRollbackEnabled
@@ -342,9 +325,9 @@ type appSpec struct {
 // createDeployment: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html
 // Only AppSpecContent revisions are taken. Like CodeDeploy, a group has at
 // most one active deployment.
-func (s *Server) createDeployment(body []byte) (any, *apiError) {
+func (s *Server) createDeployment(body []byte) (any, *awsjson.Error) {
 	var req createDeploymentRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	g, e := s.lookupGroup(req.ApplicationName, req.DeploymentGroupName)
@@ -352,28 +335,28 @@ func (s *Server) createDeployment(body []byte) (any, *apiError) {
 		return nil, e
 	}
 	if req.Revision == nil {
-		return nil, errorf(ErrRevisionRequired, "The revision must be specified.")
+		return nil, awsjson.Errorf(ErrRevisionRequired, "The revision must be specified.")
 	}
 	if req.Revision.RevisionType != "AppSpecContent" || req.Revision.AppSpecContent == nil || req.Revision.AppSpecContent.Content == "" {
-		return nil, errorf(ErrInvalidRevision, "The simulator takes AppSpecContent revisions only, got %q.", req.Revision.RevisionType)
+		return nil, awsjson.Errorf(ErrInvalidRevision, "The simulator takes AppSpecContent revisions only, got %q.", req.Revision.RevisionType)
 	}
 	content := req.Revision.AppSpecContent.Content
 	if sum := req.Revision.AppSpecContent.Sha256; sum != "" {
 		got := sha256.Sum256([]byte(content))
 		if !strings.EqualFold(sum, hex.EncodeToString(got[:])) {
-			return nil, errorf(ErrInvalidRevision, "The AppSpec content does not match its SHA-256 hash.")
+			return nil, awsjson.Errorf(ErrInvalidRevision, "The AppSpec content does not match its SHA-256 hash.")
 		}
 	}
 	var spec appSpec
 	if err := yaml.Unmarshal([]byte(content), &spec); err != nil {
-		return nil, errorf(ErrInvalidRevision, "The AppSpec content cannot be parsed: %v", err)
+		return nil, awsjson.Errorf(ErrInvalidRevision, "The AppSpec content cannot be parsed: %v", err)
 	}
 	if len(spec.Resources) != 1 || spec.Resources[0].TargetService.Type != "AWS::ECS::Service" || spec.Resources[0].TargetService.Properties.TaskDefinition == "" {
-		return nil, errorf(ErrInvalidRevision, "The AppSpec content must have one TargetService of Type AWS::ECS::Service with a TaskDefinition.")
+		return nil, awsjson.Errorf(ErrInvalidRevision, "The AppSpec content must have one TargetService of Type AWS::ECS::Service with a TaskDefinition.")
 	}
 	for _, d := range s.deployments {
 		if d.Application == g.Application && d.Group == g.Name && !terminal(d.Status) {
-			return nil, errorf(ErrDeploymentLimitExceeded, "The Deployment Group '%s' already has an active Deployment '%s'", g.Name, d.ID)
+			return nil, awsjson.Errorf(ErrDeploymentLimitExceeded, "The Deployment Group '%s' already has an active Deployment '%s'", g.Name, d.ID)
 		}
 	}
 	props := spec.Resources[0].TargetService.Properties

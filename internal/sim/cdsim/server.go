@@ -17,25 +17,16 @@
 package cdsim
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // targetPrefix is the service part of the X-Amz-Target header.
 const targetPrefix = "CodeDeploy_20141006."
-
-const contentType = "application/x-amz-json-1.1"
-
-// maxBody caps request bodies.
-const maxBody = 1 << 20
 
 // Error names, as CodeDeploy spells them in "__type".
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html#API_CreateDeployment_Errors
@@ -132,18 +123,14 @@ type DeploymentState struct {
 	AutoRollback   bool   // … with autoRollbackEnabled
 }
 
-// Call is one request the simulator received.
-type Call struct {
-	Op   string
-	Body json.RawMessage
-	At   time.Time
-	Err  string // error type answered, "" for success
-}
+// Call is one request the simulator received: its operation, body and
+// time of receipt, and the error type answered ("" for success).
+type Call = awsjson.Call
 
 // Server is a running CodeDeploy simulator. Its methods are safe for
 // concurrent use.
 type Server struct {
-	srv *httptest.Server
+	api *awsjson.Server
 	now func() time.Time
 
 	mu          sync.Mutex
@@ -158,8 +145,6 @@ type Server struct {
 	onSucceeded func(DeploymentState)
 	// pendingNotify holds deployments a handler saw succeed, for notify.
 	pendingNotify []DeploymentState
-	faults        map[string][]string
-	calls         []Call
 }
 
 type group struct {
@@ -194,22 +179,37 @@ func New(opts ...Option) *Server {
 		now:      time.Now,
 		apps:     map[string]bool{},
 		groups:   map[string]*group{},
-		faults:   map[string][]string{},
 		pageSize: 100,
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.api = awsjson.New(awsjson.Service{
+		Name:         "CodeDeploy",
+		TargetPrefix: targetPrefix,
+		// Each operation runs under s.mu, after the deployments were
+		// settled to the clock (see settled).
+		Ops: map[string]awsjson.Op{
+			"GetDeploymentGroup": s.getDeploymentGroup,
+			"ListDeployments":    s.listDeployments,
+			"GetDeployment":      s.getDeployment,
+			"StopDeployment":     s.stopDeployment,
+			"CreateDeployment":   s.createDeployment,
+		},
+		Status:      map[string]int{ErrServer: http.StatusInternalServerError},
+		ServerError: ErrServer,
+		Now:         s.now,
+		Around:      s.settled,
+	})
 	return s
 }
 
 // URL is the simulator's endpoint; use it as the CodeDeploy client's
 // BaseEndpoint or as AWS_ENDPOINT_URL_CODEDEPLOY.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.api.URL() }
 
 // Close stops the simulator.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.api.Close() }
 
 // OnSucceeded sets the function told about every deployment that succeeds,
 // rollbacks included, outside the simulator's lock: typically
@@ -309,40 +309,19 @@ func (s *Server) Deployments() []DeploymentState {
 }
 
 // FailNext makes the next n calls of op ("*": any) fail with errType.
-func (s *Server) FailNext(op string, n int, errType string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults[op] = append(s.faults[op], errType)
-	}
-}
+func (s *Server) FailNext(op string, n int, errType string) { s.api.FailNext(op, n, errType) }
 
 // Calls returns every request received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
+func (s *Server) Calls() []Call { return s.api.Calls() }
 
 // CallCount returns how many requests of op were received.
-func (s *Server) CallCount(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if c.Op == op {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) CallCount(op string) int { return s.api.CallCount(op) }
 
 // Ops returns the operation of every request, oldest first.
 func (s *Server) Ops() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, len(s.calls))
-	for i, c := range s.calls {
+	calls := s.api.Calls()
+	out := make([]string, len(calls))
+	for i, c := range calls {
 		out[i] = c.Op
 	}
 	return out
@@ -463,103 +442,16 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// apiError is an error answer on the wire.
-type apiError struct{ typ, msg string }
-
-func errorf(typ, format string, args ...any) *apiError {
-	return &apiError{typ: typ, msg: fmt.Sprintf(format, args...)}
-}
-
-// handlers maps operation names to their implementation; each is called
-// with s.mu held, after the deployments were settled.
-var handlers = map[string]func(s *Server, body []byte) (any, *apiError){
-	"GetDeploymentGroup": (*Server).getDeploymentGroup,
-	"ListDeployments":    (*Server).listDeployments,
-	"GetDeployment":      (*Server).getDeployment,
-	"StopDeployment":     (*Server).stopDeployment,
-	"CreateDeployment":   (*Server).createDeployment,
-}
-
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/" {
-		writeError(w, errorf(ErrUnknownOperation, "the CodeDeploy API is POST / only, got %s %s", r.Method, r.URL.Path))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		writeError(w, errorf(ErrSerialization, "request body unreadable or larger than %d bytes", maxBody))
-		return
-	}
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	if !ok || op == "" {
-		writeError(w, errorf(ErrUnknownOperation, "missing or foreign X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
-		return
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-
+// settled runs answer, one of the operations, under s.mu after settling the
+// deployments to the clock, then tells OnSucceeded about the deployments
+// that succeeded meanwhile.
+func (s *Server) settled(answer func() (any, *awsjson.Error)) (any, *awsjson.Error) {
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Op: op, Body: append(json.RawMessage(nil), body...), At: s.now()})
-	idx := len(s.calls) - 1
 	done := s.advance()
-	var (
-		out  any
-		aerr *apiError
-	)
-	fault := ""
-	for _, k := range []string{op, "*"} {
-		if q := s.faults[k]; len(q) > 0 {
-			fault, s.faults[k] = q[0], q[1:]
-			break
-		}
-	}
-	switch h, known := handlers[op]; {
-	case fault != "":
-		aerr = errorf(fault, "injected fault")
-	case !known:
-		aerr = errorf(ErrUnknownOperation, "operation %s is not supported by the simulator", op)
-	default:
-		out, aerr = h(s, body)
-	}
-	if aerr != nil {
-		s.calls[idx].Err = aerr.typ
-	}
+	out, aerr := answer()
 	done = append(done, s.pendingNotify...)
 	s.pendingNotify = nil
 	s.mu.Unlock()
 	s.notify(done)
-
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func writeError(w http.ResponseWriter, e *apiError) {
-	status := http.StatusBadRequest
-	if e.typ == ErrServer {
-		status = http.StatusInternalServerError
-	}
-	writeJSON(w, status, errorWire{Type: e.typ, Message: e.msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorWire{Type: ErrServer, Message: "encode response: " + err.Error()})
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("x-amzn-RequestId", fmt.Sprintf("cdsim-%d", time.Now().UnixNano()))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func decode(body []byte, v any) *apiError {
-	if err := json.Unmarshal(body, v); err != nil {
-		return errorf(ErrSerialization, "cannot parse request body: %v", err)
-	}
-	return nil
+	return out, aerr
 }

@@ -1,27 +1,15 @@
 package ecrsim
 
 import (
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // Client returns a real aws-sdk-go-v2 ECR client pointed at the simulator,
 // in us-east-1 with static credentials, retrying with backoff capped at 10ms
 // and no client-side retry quota. optFns adjust it further.
-// See https://pkg.go.dev/github.com/aws/aws-sdk-go-v2/service/ecr#New
+// See https://pkg.go.dev/github.com/aws/aws-sdk-go-v2/service/ecr#NewFromConfig
 func (s *Server) Client(optFns ...func(*ecr.Options)) *ecr.Client {
-	return ecr.New(ecr.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(s.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 10 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		}),
-	}, optFns...)
+	return ecr.NewFromConfig(awsjson.ClientConfig(s.URL(), "us-east-1"), optFns...)
 }

@@ -12,19 +12,17 @@
 package ecrsim
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // AccountID is the registry of a repository put without one.
@@ -32,11 +30,6 @@ const AccountID = "123456789012"
 
 // targetPrefix is the service part of the X-Amz-Target header.
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
-
-const contentType = "application/x-amz-json-1.1"
-
-// maxBody caps request bodies.
-const maxBody = 1 << 20
 
 // Error names, as ECR (and IAM, for AccessDeniedException) spell them in
 // "__type".
@@ -57,14 +50,12 @@ const describeImagesMaxIDs = 100
 
 // Server is a running ECR simulator. Its methods are safe for concurrent use.
 type Server struct {
-	srv *httptest.Server
+	api *awsjson.Server
 	now func() time.Time
 
 	mu     sync.Mutex
 	repos  map[repoKey]*repository
 	denied map[string]bool // repository name or "*" → AccessDenied
-	faults map[string][]string
-	calls  []Call
 }
 
 type repoKey struct{ registry, name string }
@@ -80,13 +71,10 @@ type image struct {
 	size     int64
 }
 
-// Call is one request the simulator received.
-type Call struct {
-	Op     string          // e.g. "DescribeImages"
-	Region string          // the region the request was signed for
-	Body   json.RawMessage // request body as sent
-	Err    string          // error type answered, "" for success
-}
+// Call is one request the simulator received: its operation, e.g.
+// "DescribeImages", the region the request was signed for, its body, and
+// the error type answered ("" for success).
+type Call = awsjson.Call
 
 // Option configures a Server.
 type Option func(*Server)
@@ -102,21 +90,27 @@ func New(opts ...Option) *Server {
 		now:    time.Now,
 		repos:  map[repoKey]*repository{},
 		denied: map[string]bool{},
-		faults: map[string][]string{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.api = awsjson.New(awsjson.Service{
+		Name:         "ECR",
+		TargetPrefix: targetPrefix,
+		Ops:          map[string]awsjson.Op{"DescribeImages": s.describeImages},
+		Status:       map[string]int{ErrServer: http.StatusInternalServerError},
+		ServerError:  ErrServer,
+		Now:          s.now,
+	})
 	return s
 }
 
 // URL is the simulator's endpoint; use it as the ECR client's BaseEndpoint or
 // as AWS_ENDPOINT_URL_ECR.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.api.URL() }
 
 // Close stops the simulator.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.api.Close() }
 
 // ecrHostRE is an ECR private registry host.
 var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
@@ -198,33 +192,13 @@ func (s *Server) DenyAccess(repository string) {
 
 // FailNext makes the next n calls of op ("*": any) fail with errType, e.g.
 // ThrottlingException or ServerException.
-func (s *Server) FailNext(op string, n int, errType string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults[op] = append(s.faults[op], errType)
-	}
-}
+func (s *Server) FailNext(op string, n int, errType string) { s.api.FailNext(op, n, errType) }
 
 // Calls returns every request received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
+func (s *Server) Calls() []Call { return s.api.Calls() }
 
 // CallCount returns how many requests of op were received.
-func (s *Server) CallCount(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if c.Op == op {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) CallCount(op string) int { return s.api.CallCount(op) }
 
 // repo finds (or, with create, makes) a repository; callers hold s.mu.
 func (s *Server) repo(registry, name string, create bool) *repository {
@@ -289,31 +263,20 @@ type describeImagesResponse struct {
 	NextToken    string            `json:"nextToken,omitempty"`
 }
 
-type errorWire struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
-type apiError struct{ typ, msg string }
-
-func errorf(typ, format string, args ...any) *apiError {
-	return &apiError{typ: typ, msg: fmt.Sprintf(format, args...)}
-}
-
 // describeImages: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
 //
 // Like ECR, a request naming images fails whole with ImageNotFoundException
 // when one of them is not in the repository.
-func (s *Server) describeImages(body []byte) (any, *apiError) {
+func (s *Server) describeImages(body []byte) (any, *awsjson.Error) {
 	var req describeImagesRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, errorf(ErrSerialization, "cannot parse request body: %v", err)
+	if e := awsjson.Decode(body, &req); e != nil {
+		return nil, e
 	}
 	if req.RepositoryName == "" {
-		return nil, errorf(ErrInvalidParameter, "repositoryName must not be empty")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "repositoryName must not be empty")
 	}
 	if len(req.ImageIDs) > describeImagesMaxIDs {
-		return nil, errorf(ErrInvalidParameter, "imageIds can have at most %d items", describeImagesMaxIDs)
+		return nil, awsjson.Errorf(ErrInvalidParameter, "imageIds can have at most %d items", describeImagesMaxIDs)
 	}
 	registry := req.RegistryID
 	if registry == "" {
@@ -322,13 +285,13 @@ func (s *Server) describeImages(body []byte) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.denied["*"] || s.denied[req.RepositoryName] {
-		return nil, errorf(ErrAccessDenied,
+		return nil, awsjson.Errorf(ErrAccessDenied,
 			"User: arn:aws:sts::%s:assumed-role/deploy/GitHubActions is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:%s:repository/%s because no identity-based policy allows the ecr:DescribeImages action",
 			AccountID, registry, req.RepositoryName)
 	}
 	r := s.repo(registry, req.RepositoryName, false)
 	if r == nil {
-		return nil, errorf(ErrRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", req.RepositoryName, registry)
+		return nil, awsjson.Errorf(ErrRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", req.RepositoryName, registry)
 	}
 	out := describeImagesResponse{ImageDetails: []imageDetailWire{}}
 	if len(req.ImageIDs) == 0 {
@@ -340,14 +303,14 @@ func (s *Server) describeImages(body []byte) (any, *apiError) {
 	seen := map[string]bool{}
 	for _, id := range req.ImageIDs {
 		if id.ImageDigest == "" && id.ImageTag == "" {
-			return nil, errorf(ErrInvalidParameter, "an imageId needs an imageDigest or an imageTag")
+			return nil, awsjson.Errorf(ErrInvalidParameter, "an imageId needs an imageDigest or an imageTag")
 		}
 		i := slices.IndexFunc(r.images, func(img *image) bool {
 			return (id.ImageDigest == "" || img.digest == id.ImageDigest) &&
 				(id.ImageTag == "" || slices.Contains(img.tags, id.ImageTag))
 		})
 		if i < 0 {
-			return nil, errorf(ErrImageNotFound,
+			return nil, awsjson.Errorf(ErrImageNotFound,
 				"The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'",
 				orNull(id.ImageDigest), orNull(id.ImageTag), req.RepositoryName, registry)
 		}
@@ -377,85 +340,4 @@ func detail(registry, repo string, img *image) imageDetailWire {
 		ImageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
 		ArtifactMediaType:      "application/vnd.docker.container.image.v1+json",
 	}
-}
-
-// credentialRE finds the region in a SigV4 Authorization header.
-var credentialRE = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([a-z0-9-]+)/ecr/aws4_request`)
-
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/" {
-		writeError(w, errorf(ErrUnknownOperation, "the ECR API is POST / only, got %s %s", r.Method, r.URL.Path))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		writeError(w, errorf(ErrSerialization, "request body unreadable or larger than %d bytes", maxBody))
-		return
-	}
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	if !ok || op == "" {
-		writeError(w, errorf(ErrUnknownOperation, "missing or foreign X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
-		return
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	region := ""
-	if m := credentialRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		region = m[1]
-	}
-	s.mu.Lock()
-	s.calls = append(s.calls, Call{Op: op, Region: region, Body: append(json.RawMessage(nil), body...)})
-	idx := len(s.calls) - 1
-	fault := ""
-	for _, k := range []string{op, "*"} {
-		if q := s.faults[k]; len(q) > 0 {
-			fault, s.faults[k] = q[0], q[1:]
-			break
-		}
-	}
-	s.mu.Unlock()
-
-	var (
-		out  any
-		aerr *apiError
-	)
-	switch {
-	case fault != "":
-		aerr = errorf(fault, "injected fault")
-	case op == "DescribeImages":
-		out, aerr = s.describeImages(body)
-	default:
-		aerr = errorf(ErrUnknownOperation, "operation %s is not supported by the simulator", op)
-	}
-	s.mu.Lock()
-	if aerr != nil {
-		s.calls[idx].Err = aerr.typ
-	}
-	s.mu.Unlock()
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func writeError(w http.ResponseWriter, e *apiError) {
-	status := http.StatusBadRequest
-	if e.typ == ErrServer {
-		status = http.StatusInternalServerError
-	}
-	writeJSON(w, status, errorWire{Type: e.typ, Message: e.msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorWire{Type: ErrServer, Message: "encode response: " + err.Error()})
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("x-amzn-RequestId", fmt.Sprintf("ecrsim-%d", time.Now().UnixNano()))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

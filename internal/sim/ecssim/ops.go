@@ -5,28 +5,30 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // The operations. Each decodes its request, takes s.mu, and answers with a
 // response value or an error as ECS would.
 
 // describeServices: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
-func (s *Server) describeServices(body []byte) (any, *apiError) {
+func (s *Server) describeServices(body []byte) (any, *awsjson.Error) {
 	var req describeServicesRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if len(req.Services) == 0 {
-		return nil, errorf(ErrInvalidParameter, "Services cannot be empty.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Services cannot be empty.")
 	}
 	if len(req.Services) > 10 {
-		return nil, errorf(ErrInvalidParameter, "services can have at most 10 items.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "services can have at most 10 items.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.clusters[clusterName(req.Cluster)]
 	if c == nil {
-		return nil, errorf(ErrClusterNotFound, "Cluster not found.")
+		return nil, awsjson.Errorf(ErrClusterNotFound, "Cluster not found.")
 	}
 	now := s.cfg.now()
 	tags := slices.Contains(req.Include, "TAGS")
@@ -61,7 +63,7 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 		DeploymentController: deploymentControllerWire{Type: svc.controller},
 		Deployments:          []deploymentWire{},
 		Events:               []eventWire{},
-		CreatedAt:            epoch(svc.createdAt),
+		CreatedAt:            awsjson.Epoch(svc.createdAt),
 		CreatedBy:            "arn:aws:iam::" + AccountID + ":role/ecssim",
 		SchedulingStrategy:   "REPLICA",
 	}
@@ -80,8 +82,8 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 			PendingCount:       d.pending,
 			RunningCount:       d.running,
 			FailedTasks:        d.failed,
-			CreatedAt:          epoch(d.createdAt),
-			UpdatedAt:          epoch(d.updatedAt),
+			CreatedAt:          awsjson.Epoch(d.createdAt),
+			UpdatedAt:          awsjson.Epoch(d.updatedAt),
 			LaunchType:         "FARGATE",
 			RolloutState:       d.rolloutState,
 			RolloutStateReason: d.rolloutReason,
@@ -89,7 +91,7 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 	}
 	// ECS returns the 100 newest events.
 	for _, ev := range svc.events[:min(len(svc.events), 100)] {
-		w.Events = append(w.Events, eventWire{ID: ev.ID, CreatedAt: epoch(ev.CreatedAt), Message: ev.Message})
+		w.Events = append(w.Events, eventWire{ID: ev.ID, CreatedAt: awsjson.Epoch(ev.CreatedAt), Message: ev.Message})
 	}
 	if tags {
 		w.Tags = &[]tagWire{}
@@ -101,9 +103,9 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 //
 // familyPrefix is matched as a prefix of the family name, the permissive
 // reading of the API reference, so clients must filter to the exact family.
-func (s *Server) listTaskDefinitions(body []byte) (any, *apiError) {
+func (s *Server) listTaskDefinitions(body []byte) (any, *awsjson.Error) {
 	var req listTaskDefinitionsRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	status := req.Status
@@ -111,14 +113,14 @@ func (s *Server) listTaskDefinitions(body []byte) (any, *apiError) {
 		status = "ACTIVE"
 	}
 	if !slices.Contains([]string{"ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"}, status) {
-		return nil, errorf(ErrInvalidParameter, "Invalid status: %s", status)
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Invalid status: %s", status)
 	}
 	order := req.Sort
 	if order == "" {
 		order = "ASC"
 	}
 	if order != "ASC" && order != "DESC" {
-		return nil, errorf(ErrInvalidParameter, "Invalid sort: %s", order)
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Invalid sort: %s", order)
 	}
 	limit, e := pageSize(req.MaxResults)
 	if e != nil {
@@ -154,12 +156,12 @@ func (s *Server) listTaskDefinitions(body []byte) (any, *apiError) {
 }
 
 // pageSize validates maxResults (1-100, default 100).
-func pageSize(maxResults *int32) (int, *apiError) {
+func pageSize(maxResults *int32) (int, *awsjson.Error) {
 	if maxResults == nil {
 		return 100, nil
 	}
 	if *maxResults < 1 || *maxResults > 100 {
-		return 0, errorf(ErrInvalidParameter, "maxResults must be between 1 and 100, got %d", *maxResults)
+		return 0, awsjson.Errorf(ErrInvalidParameter, "maxResults must be between 1 and 100, got %d", *maxResults)
 	}
 	return int(*maxResults), nil
 }
@@ -182,7 +184,7 @@ func makeToken(kind string, off int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("ecssim:" + kind + ":" + strconv.Itoa(off)))
 }
 
-func parseToken(kind, tok string) (int, *apiError) {
+func parseToken(kind, tok string) (int, *awsjson.Error) {
 	if tok == "" {
 		return 0, nil
 	}
@@ -194,23 +196,23 @@ func parseToken(kind, tok string) (int, *apiError) {
 			}
 		}
 	}
-	return 0, errorf(ErrInvalidParameter, "Invalid nextToken.")
+	return 0, awsjson.Errorf(ErrInvalidParameter, "Invalid nextToken.")
 }
 
 // describeTaskDefinition: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
-func (s *Server) describeTaskDefinition(body []byte) (any, *apiError) {
+func (s *Server) describeTaskDefinition(body []byte) (any, *awsjson.Error) {
 	var req describeTaskDefinitionRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if req.TaskDefinition == "" {
-		return nil, errorf(ErrClient, "Task Definition can not be blank.")
+		return nil, awsjson.Errorf(ErrClient, "Task Definition can not be blank.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	td := s.resolveTaskDef(req.TaskDefinition)
 	if td == nil {
-		return nil, errorf(ErrClient, "Unable to describe task definition.")
+		return nil, awsjson.Errorf(ErrClient, "Unable to describe task definition.")
 	}
 	out := taskDefinitionResponse{TaskDefinition: taskDefWire(td)}
 	if slices.Contains(req.Include, "TAGS") {
@@ -226,8 +228,8 @@ func taskDefWire(td *taskDef) taskDefinitionWire {
 		Revision:             td.revision,
 		Status:               td.status,
 		ContainerDefinitions: []containerDefinitionWire{},
-		RegisteredAt:         epoch(td.registeredAt),
-		DeregisteredAt:       epochPtr(td.deregisteredAt),
+		RegisteredAt:         awsjson.Epoch(td.registeredAt),
+		DeregisteredAt:       awsjson.EpochPtr(td.deregisteredAt),
 		RegisteredBy:         "arn:aws:iam::" + AccountID + ":role/ecssim",
 	}
 	essential := true
@@ -240,28 +242,28 @@ func taskDefWire(td *taskDef) taskDefinitionWire {
 }
 
 // updateService: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
-func (s *Server) updateService(body []byte) (any, *apiError) {
+func (s *Server) updateService(body []byte) (any, *awsjson.Error) {
 	var req updateServiceRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if req.Service == "" {
-		return nil, errorf(ErrInvalidParameter, "Service can not be blank.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Service can not be blank.")
 	}
 	if req.DesiredCount != nil && *req.DesiredCount < 0 {
-		return nil, errorf(ErrInvalidParameter, "desiredCount can not be negative.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "desiredCount can not be negative.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, svc := s.lookup(req.Cluster, req.Service)
 	if c == nil {
-		return nil, errorf(ErrClusterNotFound, "Cluster not found.")
+		return nil, awsjson.Errorf(ErrClusterNotFound, "Cluster not found.")
 	}
 	if svc == nil {
-		return nil, errorf(ErrServiceNotFound, "Service not found.")
+		return nil, awsjson.Errorf(ErrServiceNotFound, "Service not found.")
 	}
 	if svc.status != "ACTIVE" {
-		return nil, errorf(ErrServiceNotActive, "Service was not ACTIVE.")
+		return nil, awsjson.Errorf(ErrServiceNotActive, "Service was not ACTIVE.")
 	}
 	now := s.cfg.now()
 	s.advance(svc, now)
@@ -269,15 +271,15 @@ func (s *Server) updateService(body []byte) (any, *apiError) {
 	var td *taskDef
 	if req.TaskDefinition != "" {
 		if svc.controller != "ECS" {
-			return nil, errorf(ErrInvalidParameter,
+			return nil, awsjson.Errorf(ErrInvalidParameter,
 				"Unable to update task definition on services with a %s deployment controller.", svc.controller)
 		}
 		td = s.resolveTaskDef(req.TaskDefinition)
 		if td == nil {
-			return nil, errorf(ErrClient, "TaskDefinition not found.")
+			return nil, awsjson.Errorf(ErrClient, "TaskDefinition not found.")
 		}
 		if td.status != "ACTIVE" {
-			return nil, errorf(ErrClient, "TaskDefinition is inactive")
+			return nil, awsjson.Errorf(ErrClient, "TaskDefinition is inactive")
 		}
 	}
 	if req.DesiredCount != nil {
@@ -306,9 +308,9 @@ func (s *Server) updateService(body []byte) (any, *apiError) {
 }
 
 // listTasks: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html
-func (s *Server) listTasks(body []byte) (any, *apiError) {
+func (s *Server) listTasks(body []byte) (any, *awsjson.Error) {
 	var req listTasksRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	desired := req.DesiredStatus
@@ -316,7 +318,7 @@ func (s *Server) listTasks(body []byte) (any, *apiError) {
 		desired = "RUNNING"
 	}
 	if !slices.Contains([]string{"RUNNING", "PENDING", "STOPPED"}, desired) {
-		return nil, errorf(ErrInvalidParameter, "Invalid desiredStatus: %s", desired)
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Invalid desiredStatus: %s", desired)
 	}
 	limit, e := pageSize(req.MaxResults)
 	if e != nil {
@@ -330,11 +332,11 @@ func (s *Server) listTasks(body []byte) (any, *apiError) {
 	defer s.mu.Unlock()
 	c := s.clusters[clusterName(req.Cluster)]
 	if c == nil {
-		return nil, errorf(ErrClusterNotFound, "Cluster not found.")
+		return nil, awsjson.Errorf(ErrClusterNotFound, "Cluster not found.")
 	}
 	name := serviceName(req.ServiceName)
 	if req.ServiceName != "" && c.services[name] == nil {
-		return nil, errorf(ErrServiceNotFound, "Service not found.")
+		return nil, awsjson.Errorf(ErrServiceNotFound, "Service not found.")
 	}
 	s.advanceCluster(c, s.cfg.now())
 	var arns []string
@@ -368,22 +370,22 @@ func desiredStatus(t *task) string {
 }
 
 // describeTasks: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html
-func (s *Server) describeTasks(body []byte) (any, *apiError) {
+func (s *Server) describeTasks(body []byte) (any, *awsjson.Error) {
 	var req describeTasksRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if len(req.Tasks) == 0 {
-		return nil, errorf(ErrInvalidParameter, "Tasks cannot be empty.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "Tasks cannot be empty.")
 	}
 	if len(req.Tasks) > 100 {
-		return nil, errorf(ErrInvalidParameter, "tasks can have at most 100 items.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "tasks can have at most 100 items.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.clusters[clusterName(req.Cluster)]
 	if c == nil {
-		return nil, errorf(ErrClusterNotFound, "Cluster not found.")
+		return nil, awsjson.Errorf(ErrClusterNotFound, "Cluster not found.")
 	}
 	s.advanceCluster(c, s.cfg.now())
 	out := describeTasksResponse{Tasks: []taskWire{}, Failures: []failureWire{}}
@@ -414,9 +416,9 @@ func (s *Server) taskWire(c *cluster, t *task) taskWire {
 		DesiredStatus:     desiredStatus(t),
 		StoppedReason:     t.stoppedReason,
 		StopCode:          t.stopCode,
-		CreatedAt:         epoch(t.createdAt),
-		StartedAt:         epochPtr(t.startedAt),
-		StoppedAt:         epochPtr(t.stoppedAt),
+		CreatedAt:         awsjson.Epoch(t.createdAt),
+		StartedAt:         awsjson.EpochPtr(t.startedAt),
+		StoppedAt:         awsjson.EpochPtr(t.stoppedAt),
 		Containers:        []taskContainerWire{},
 	}
 	images := map[string]string{}
@@ -440,22 +442,22 @@ func (s *Server) taskWire(c *cluster, t *task) taskWire {
 }
 
 // deregisterTaskDefinition: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeregisterTaskDefinition.html
-func (s *Server) deregisterTaskDefinition(body []byte) (any, *apiError) {
+func (s *Server) deregisterTaskDefinition(body []byte) (any, *awsjson.Error) {
 	var req deregisterTaskDefinitionRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if req.TaskDefinition == "" {
-		return nil, errorf(ErrClient, "Task Definition can not be blank.")
+		return nil, awsjson.Errorf(ErrClient, "Task Definition can not be blank.")
 	}
 	if !strings.Contains(bareTaskDef(req.TaskDefinition), ":") {
-		return nil, errorf(ErrInvalidParameter, "The specified task definition identifier is invalid. Specify a family and revision or an ARN.")
+		return nil, awsjson.Errorf(ErrInvalidParameter, "The specified task definition identifier is invalid. Specify a family and revision or an ARN.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	td := s.resolveTaskDef(req.TaskDefinition)
 	if td == nil {
-		return nil, errorf(ErrClient, "The specified task definition does not exist.")
+		return nil, awsjson.Errorf(ErrClient, "The specified task definition does not exist.")
 	}
 	if td.status == "ACTIVE" {
 		td.status = "INACTIVE"
@@ -466,24 +468,24 @@ func (s *Server) deregisterTaskDefinition(body []byte) (any, *apiError) {
 
 // registerTaskDefinition: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
 // Only family and the containers' name, image and dockerLabels are kept.
-func (s *Server) registerTaskDefinition(body []byte) (any, *apiError) {
+func (s *Server) registerTaskDefinition(body []byte) (any, *awsjson.Error) {
 	var req registerTaskDefinitionRequest
-	if e := decode(body, &req); e != nil {
+	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
 	if !familyRE.MatchString(req.Family) {
-		return nil, errorf(ErrClient, "Family contains invalid characters or is empty: up to 255 letters, numbers, hyphens and underscores are allowed.")
+		return nil, awsjson.Errorf(ErrClient, "Family contains invalid characters or is empty: up to 255 letters, numbers, hyphens and underscores are allowed.")
 	}
 	if len(req.ContainerDefinitions) == 0 {
-		return nil, errorf(ErrClient, "Container list cannot be empty.")
+		return nil, awsjson.Errorf(ErrClient, "Container list cannot be empty.")
 	}
 	cs := make([]Container, 0, len(req.ContainerDefinitions))
 	for _, cd := range req.ContainerDefinitions {
 		if cd.Name == "" {
-			return nil, errorf(ErrClient, "Container.name should not be null or empty.")
+			return nil, awsjson.Errorf(ErrClient, "Container.name should not be null or empty.")
 		}
 		if cd.Image == "" {
-			return nil, errorf(ErrClient, "Container.image should not be null or empty.")
+			return nil, awsjson.Errorf(ErrClient, "Container.image should not be null or empty.")
 		}
 		cs = append(cs, Container{Name: cd.Name, Image: cd.Image, Labels: cd.DockerLabels})
 	}

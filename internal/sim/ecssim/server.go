@@ -16,15 +16,12 @@
 package ecssim
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // Region and AccountID appear in every ARN the simulator makes.
@@ -35,12 +32,6 @@ const (
 
 // targetPrefix is the service part of the X-Amz-Target header.
 const targetPrefix = "AmazonEC2ContainerServiceV20141113."
-
-// contentType is the AWS JSON 1.1 media type.
-const contentType = "application/x-amz-json-1.1"
-
-// maxBody caps request bodies; ECS itself rejects large ones.
-const maxBody = 1 << 20
 
 // Error names the simulator returns, as ECS spells them in "__type".
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html
@@ -57,11 +48,6 @@ const (
 	ErrSerialization    = "SerializationException"
 )
 
-const (
-	errRequestAbandoned   = "RequestAbandoned" // only in the call log
-	defaultThrottleReason = "Rate exceeded"
-)
-
 // errorStatus is the HTTP status of each error, as aws-sdk-go-v2 models it;
 // anything not listed is 400.
 var errorStatus = map[string]int{
@@ -72,22 +58,16 @@ var errorStatus = map[string]int{
 // Server is a running ECS simulator. All its methods are safe for concurrent
 // use.
 type Server struct {
-	cfg  config
-	srv  *httptest.Server
-	done chan struct{}
-	once sync.Once
+	cfg config
+	api *awsjson.Server
 
 	mu             sync.Mutex
 	seq            int64               // ids of deployments, events, tasks
-	reqSeq         int64               // request ids
 	clusters       map[string]*cluster // by name
 	taskDefs       map[string]*taskDef // by ARN
 	families       map[string][]*taskDef
 	rollouts       map[key]Rollout
 	defaultRollout Rollout
-	faults         map[string][]string // op or "*" → queued error types
-	latency        time.Duration
-	calls          []Call
 }
 
 // Option configures a Server.
@@ -133,92 +113,73 @@ func New(opts ...Option) *Server {
 	}
 	s := &Server{
 		cfg:            cfg,
-		done:           make(chan struct{}),
 		clusters:       map[string]*cluster{},
 		taskDefs:       map[string]*taskDef{},
 		families:       map[string][]*taskDef{},
 		rollouts:       map[key]Rollout{},
 		defaultRollout: cfg.defaultRollout,
-		faults:         map[string][]string{},
 	}
-	s.srv = httptest.NewServer(s.Handler())
+	s.api = awsjson.New(awsjson.Service{
+		Name:         "ECS",
+		TargetPrefix: targetPrefix,
+		Ops: map[string]awsjson.Op{
+			"DescribeServices":         s.describeServices,
+			"ListTaskDefinitions":      s.listTaskDefinitions,
+			"DescribeTaskDefinition":   s.describeTaskDefinition,
+			"UpdateService":            s.updateService,
+			"ListTasks":                s.listTasks,
+			"DescribeTasks":            s.describeTasks,
+			"DeregisterTaskDefinition": s.deregisterTaskDefinition,
+			"RegisterTaskDefinition":   s.registerTaskDefinition,
+		},
+		Status:      errorStatus,
+		ServerError: ErrServer,
+		Now:         cfg.now,
+	})
 	return s
 }
 
 // URL is the simulator's endpoint, e.g. http://127.0.0.1:41234; use it as
 // the ECS client's BaseEndpoint or as AWS_ENDPOINT_URL_ECS.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.api.URL() }
 
 // Close stops the simulator; requests waiting on injected latency end at
 // once.
-func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	s.srv.Close()
-}
+func (s *Server) Close() { s.api.Close() }
 
 // Handler is the simulator's HTTP handler, for mounting it elsewhere. It
 // serves the ECS JSON protocol at "/".
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+func (s *Server) Handler() http.Handler { return s.api.Handler() }
 
 // SetLatency adds d to every request from now on. A request whose client
 // gives up during the delay is abandoned without effect.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
 
 // FailNext makes the next n calls of op (an operation name such as
 // "DescribeServices", or "*" for any) fail with errType, e.g.
 // "ThrottlingException" (HTTP 400, retried by the SDK) or "ServerException"
 // (HTTP 500). Queued faults add up.
-func (s *Server) FailNext(op string, n int, errType string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults[op] = append(s.faults[op], errType)
-	}
-}
+func (s *Server) FailNext(op string, n int, errType string) { s.api.FailNext(op, n, errType) }
 
-// Call is one request the simulator received.
-type Call struct {
-	Op   string          // operation, e.g. "UpdateService"
-	Body json.RawMessage // request body as sent
-	At   time.Time       // simulator time of receipt
-	// Err is the error type the simulator answered with ("" for success,
-	// "RequestAbandoned" when the client went away during injected latency).
-	Err string
-}
+// Call is one request the simulator received: its operation, e.g.
+// "UpdateService", its body, and the simulator time of receipt. Its Err is
+// the error type answered ("" for success, "RequestAbandoned" when the
+// client went away during injected latency).
+type Call = awsjson.Call
 
 // Calls returns every request received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+func (s *Server) Calls() []Call { return s.api.Calls() }
 
 // CallCount returns how many requests of op were received, whatever their
 // outcome.
-func (s *Server) CallCount(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if c.Op == op {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) CallCount(op string) int { return s.api.CallCount(op) }
 
 // MutatingCalls returns the requests that change state or may have (every
 // operation but Describe*, List* and Get*), whatever their outcome, so a
 // test can assert that nothing was even attempted.
 func (s *Server) MutatingCalls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range s.calls {
+	for _, c := range s.api.Calls() {
 		if isMutating(c.Op) {
 			out = append(out, c)
 		}
@@ -233,156 +194,4 @@ func isMutating(op string) bool {
 		}
 	}
 	return true
-}
-
-// apiError is an error answer on the wire.
-type apiError struct {
-	Type    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Type + ": " + e.Message }
-
-func errorf(typ, format string, args ...any) *apiError {
-	return &apiError{Type: typ, Message: fmt.Sprintf(format, args...)}
-}
-
-func statusOf(typ string) int {
-	if st, ok := errorStatus[typ]; ok {
-		return st
-	}
-	return http.StatusBadRequest
-}
-
-// handlers maps operation names to their implementation.
-var handlers = map[string]func(s *Server, body []byte) (any, *apiError){
-	"DescribeServices":         (*Server).describeServices,
-	"ListTaskDefinitions":      (*Server).listTaskDefinitions,
-	"DescribeTaskDefinition":   (*Server).describeTaskDefinition,
-	"UpdateService":            (*Server).updateService,
-	"ListTasks":                (*Server).listTasks,
-	"DescribeTasks":            (*Server).describeTasks,
-	"DeregisterTaskDefinition": (*Server).deregisterTaskDefinition,
-	"RegisterTaskDefinition":   (*Server).registerTaskDefinition,
-}
-
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-amzn-RequestId", s.requestID())
-	if r.Method != http.MethodPost || r.URL.Path != "/" {
-		writeError(w, errorf(ErrUnknownOperation, "the ECS API is POST / only, got %s %s", r.Method, r.URL.Path))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		writeError(w, errorf(ErrSerialization, "read request body: %v", err))
-		return
-	}
-	if len(body) > maxBody {
-		writeError(w, errorf(ErrSerialization, "request body larger than %d bytes", maxBody))
-		return
-	}
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	if !ok || op == "" {
-		writeError(w, errorf(ErrUnknownOperation, "missing or foreign X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
-		return
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	idx, latency := s.record(op, body)
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			s.finish(idx, errRequestAbandoned)
-			return
-		case <-s.done:
-			t.Stop()
-			s.finish(idx, errRequestAbandoned)
-			return
-		}
-	}
-
-	var (
-		out  any
-		aerr *apiError
-	)
-	if typ, ok := s.takeFault(op); ok {
-		msg := "injected fault"
-		if typ == ErrThrottling {
-			msg = defaultThrottleReason
-		}
-		aerr = &apiError{Type: typ, Message: msg}
-	} else if h, ok := handlers[op]; !ok {
-		aerr = errorf(ErrUnknownOperation, "operation %s is not supported by the simulator", op)
-	} else {
-		out, aerr = h(s, body)
-	}
-	if aerr != nil {
-		s.finish(idx, aerr.Type)
-		writeError(w, aerr)
-		return
-	}
-	s.finish(idx, "")
-	writeJSON(w, http.StatusOK, out)
-}
-
-// record logs a call and returns its index and the latency to apply.
-func (s *Server) record(op string, body []byte) (int, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Op: op, Body: append(json.RawMessage(nil), body...), At: s.cfg.now()})
-	return len(s.calls) - 1, s.latency
-}
-
-func (s *Server) finish(idx int, errType string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[idx].Err = errType
-}
-
-func (s *Server) takeFault(op string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, k := range []string{op, "*"} {
-		if q := s.faults[k]; len(q) > 0 {
-			s.faults[k] = q[1:]
-			return q[0], true
-		}
-	}
-	return "", false
-}
-
-func (s *Server) requestID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reqSeq++
-	return fmt.Sprintf("%08x-5ec5-4e1a-8d1d-%012x", s.reqSeq, s.reqSeq)
-}
-
-func writeError(w http.ResponseWriter, e *apiError) {
-	writeJSON(w, statusOf(e.Type), errorWire{Type: e.Type, Message: e.Message})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorWire{Type: ErrServer, Message: "encode response: " + err.Error()})
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// decode reads a request body into v, as ECS does: unknown members are
-// ignored, malformed JSON is a SerializationException.
-func decode(body []byte, v any) *apiError {
-	if err := json.Unmarshal(body, v); err != nil {
-		return errorf(ErrSerialization, "cannot parse request body: %v", err)
-	}
-	return nil
 }

@@ -1,32 +1,11 @@
 package ecssim
 
-import (
-	"strconv"
-	"time"
-)
+import "github.com/deplight/ecs-rollback/internal/sim/awsjson"
 
 // This file holds the JSON shapes of the AWS JSON 1.1 protocol, member names
 // exactly as ECS spells them (pinned against the aws-sdk-go-v2 snapshots in
 // testdata/aws by wire_test.go). Only the members the simulator reads or
 // writes are modelled.
-
-// epoch is a timestamp on the wire: epoch seconds as a JSON number, with
-// millisecond precision like ECS.
-type epoch time.Time
-
-// MarshalJSON writes the time as fractional epoch seconds.
-func (e epoch) MarshalJSON() ([]byte, error) {
-	ms := time.Time(e).UnixMilli()
-	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)), nil
-}
-
-func epochPtr(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(t)
-	return &e
-}
 
 // Requests.
 
@@ -83,11 +62,6 @@ type registerTaskDefinitionRequest struct {
 
 // Responses.
 
-type errorWire struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
 type failureWire struct {
 	Arn    string `json:"arn"`
 	Reason string `json:"reason"`
@@ -121,7 +95,7 @@ type serviceWire struct {
 	DeploymentController deploymentControllerWire `json:"deploymentController"`
 	Deployments          []deploymentWire         `json:"deployments"`
 	Events               []eventWire              `json:"events"`
-	CreatedAt            epoch                    `json:"createdAt"`
+	CreatedAt            awsjson.Epoch            `json:"createdAt"`
 	CreatedBy            string                   `json:"createdBy"`
 	SchedulingStrategy   string                   `json:"schedulingStrategy"`
 	Tags                 *[]tagWire               `json:"tags,omitempty"`
@@ -139,24 +113,24 @@ type deploymentControllerWire struct {
 }
 
 type deploymentWire struct {
-	ID                 string `json:"id"`
-	Status             string `json:"status"`
-	TaskDefinition     string `json:"taskDefinition"`
-	DesiredCount       int32  `json:"desiredCount"`
-	PendingCount       int32  `json:"pendingCount"`
-	RunningCount       int32  `json:"runningCount"`
-	FailedTasks        int32  `json:"failedTasks"`
-	CreatedAt          epoch  `json:"createdAt"`
-	UpdatedAt          epoch  `json:"updatedAt"`
-	LaunchType         string `json:"launchType"`
-	RolloutState       string `json:"rolloutState,omitempty"`
-	RolloutStateReason string `json:"rolloutStateReason,omitempty"`
+	ID                 string        `json:"id"`
+	Status             string        `json:"status"`
+	TaskDefinition     string        `json:"taskDefinition"`
+	DesiredCount       int32         `json:"desiredCount"`
+	PendingCount       int32         `json:"pendingCount"`
+	RunningCount       int32         `json:"runningCount"`
+	FailedTasks        int32         `json:"failedTasks"`
+	CreatedAt          awsjson.Epoch `json:"createdAt"`
+	UpdatedAt          awsjson.Epoch `json:"updatedAt"`
+	LaunchType         string        `json:"launchType"`
+	RolloutState       string        `json:"rolloutState,omitempty"`
+	RolloutStateReason string        `json:"rolloutStateReason,omitempty"`
 }
 
 type eventWire struct {
-	ID        string `json:"id"`
-	CreatedAt epoch  `json:"createdAt"`
-	Message   string `json:"message"`
+	ID        string        `json:"id"`
+	CreatedAt awsjson.Epoch `json:"createdAt"`
+	Message   string        `json:"message"`
 }
 
 type listTaskDefinitionsResponse struct {
@@ -175,8 +149,8 @@ type taskDefinitionWire struct {
 	Revision             int32                     `json:"revision"`
 	Status               string                    `json:"status"`
 	ContainerDefinitions []containerDefinitionWire `json:"containerDefinitions"`
-	RegisteredAt         epoch                     `json:"registeredAt"`
-	DeregisteredAt       *epoch                    `json:"deregisteredAt,omitempty"`
+	RegisteredAt         awsjson.Epoch             `json:"registeredAt"`
+	DeregisteredAt       *awsjson.Epoch            `json:"deregisteredAt,omitempty"`
 	RegisteredBy         string                    `json:"registeredBy"`
 }
 
@@ -208,9 +182,9 @@ type taskWire struct {
 	DesiredStatus     string              `json:"desiredStatus"`
 	StopCode          string              `json:"stopCode,omitempty"`
 	StoppedReason     string              `json:"stoppedReason,omitempty"`
-	CreatedAt         epoch               `json:"createdAt"`
-	StartedAt         *epoch              `json:"startedAt,omitempty"`
-	StoppedAt         *epoch              `json:"stoppedAt,omitempty"`
+	CreatedAt         awsjson.Epoch       `json:"createdAt"`
+	StartedAt         *awsjson.Epoch      `json:"startedAt,omitempty"`
+	StoppedAt         *awsjson.Epoch      `json:"stoppedAt,omitempty"`
 	Containers        []taskContainerWire `json:"containers"`
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/deplight/ecs-rollback/internal/sim/awsjson"
 )
 
 // fixtureDir holds the aws-sdk-go-v2 protocol snapshots (see its README).
@@ -110,7 +112,7 @@ func post(t *testing.T, s *Server, op string, body []byte) (int, http.Header, []
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL()+"/", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Content-Type", awsjson.ContentType)
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=00")
 	resp, err := http.DefaultClient.Do(req)
@@ -275,7 +277,7 @@ func TestSnapshotRequestsReplay(t *testing.T) {
 			status, _, body := post(t, s, tt.op, sn.body)
 			assert.Equal(t, tt.wantStatus, status, "%s", body)
 			if tt.wantType != "" {
-				var e errorWire
+				var e awsjson.Error
 				require.NoError(t, json.Unmarshal(body, &e))
 				assert.Equal(t, tt.wantType, e.Type)
 			}
@@ -318,7 +320,7 @@ func TestErrorsMatchSnapshots(t *testing.T) {
 			assert.Equal(t, sn.headers.Get("Content-Type"), hdr.Get("Content-Type"))
 			assert.NotEmpty(t, hdr.Get("x-amzn-RequestId"))
 			assert.Empty(t, shapeMismatches(tt.name, unmarshalAny(t, body), unmarshalAny(t, sn.body)))
-			var e errorWire
+			var e awsjson.Error
 			require.NoError(t, json.Unmarshal(body, &e))
 			assert.Equal(t, tt.name, e.Type)
 			assert.NotEmpty(t, e.Message)
