@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
 
 	"github.com/deplight/ecs-rollback/internal/deploystate"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
@@ -200,36 +199,10 @@ func (sc *benchScenario) runOurs() benchRun {
 			sc.tb.Fatal(err)
 		}
 	}
-	env := map[string]string{
-		"PATH":                        os.Getenv("PATH"),
-		"HOME":                        sc.dir,
-		"GITHUB_ACTIONS":              "true",
-		"CI":                          "true",
-		"GITHUB_EVENT_NAME":           "workflow_run",
-		"GITHUB_EVENT_PATH":           sc.eventFile(),
-		"GITHUB_OUTPUT":               out,
-		"GITHUB_STEP_SUMMARY":         sum,
-		"GITHUB_REPOSITORY":           owner + "/" + repoName,
-		"GITHUB_REPOSITORY_OWNER":     owner,
-		"GITHUB_API_URL":              sc.gh.APIURL(),
-		"GITHUB_SERVER_URL":           "https://github.com",
-		"GITHUB_WORKSPACE":            sc.dir,
-		"GITHUB_SHA":                  sha("f5f5f5f"),
-		"GITHUB_RUN_ID":               "6000",
-		"AWS_ACCESS_KEY_ID":           "AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_ENDPOINT_URL_ECS":        sc.ecsURL,
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_CONFIG_FILE":             filepath.Join(sc.dir, "no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(sc.dir, "no-aws-credentials"),
-	}
-	for name, value := range benchActionDefaults(sc.tb) {
-		env[inputEnv(name)] = value
-	}
-	env[inputEnv("github-token")] = token
-	env[inputEnv("cluster")] = cluster
-	env[inputEnv("service")] = "web"
+	env := runnerSetup{
+		dir: sc.dir, eventName: "workflow_run", eventPath: sc.eventFile(), output: out, summary: sum,
+		workspace: sc.dir, gitHubAPI: sc.gh.APIURL(), endpoints: map[string]string{"ECS": sc.ecsURL},
+	}.env(sc.tb)
 	env[inputEnv("max-revisions")] = fmt.Sprint(benchRevisions)
 
 	cmd := exec.Command(binPath)
@@ -305,31 +278,6 @@ func (sc *benchScenario) timed(cmd *exec.Cmd) benchRun {
 	run.ecsSpans = slices.Clone(sc.ecsSpans)
 	sc.mu.Unlock()
 	return run
-}
-
-// benchActionDefaults reads the inputs' defaults from action.yml, as the
-// runner passes them.
-func benchActionDefaults(tb testing.TB) map[string]string {
-	tb.Helper()
-	raw, err := os.ReadFile("action.yml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var doc struct {
-		Inputs map[string]struct {
-			Default string `yaml:"default"`
-		} `yaml:"inputs"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		tb.Fatalf("parse action.yml: %v", err)
-	}
-	out := map[string]string{}
-	for name, in := range doc.Inputs {
-		if !strings.Contains(in.Default, "${{") {
-			out[name] = in.Default
-		}
-	}
-	return out
 }
 
 // benchFigures are the measurements of one run.

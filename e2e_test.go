@@ -238,38 +238,11 @@ func (w *world) runContext(ctx context.Context, inputs map[string]string, starte
 	workspace := filepath.Join(w.dir, "workspace")
 	require.NoError(w.t, os.MkdirAll(workspace, 0o755))
 
-	env := map[string]string{
-		"PATH":                        os.Getenv("PATH"),
-		"HOME":                        w.dir,
-		"GITHUB_ACTIONS":              "true",
-		"CI":                          "true",
-		"GITHUB_EVENT_NAME":           w.eventName,
-		"GITHUB_EVENT_PATH":           eventPath,
-		"GITHUB_OUTPUT":               outPath,
-		"GITHUB_STEP_SUMMARY":         sumPath,
-		"GITHUB_REPOSITORY":           owner + "/" + repoName,
-		"GITHUB_REPOSITORY_OWNER":     owner,
-		"GITHUB_API_URL":              w.gh.APIURL(),
-		"GITHUB_SERVER_URL":           "https://github.com",
-		"GITHUB_WORKSPACE":            workspace,
-		"GITHUB_SHA":                  sha("f5f5f5f"),
-		"GITHUB_RUN_ID":               "6000",
-		"AWS_ACCESS_KEY_ID":           "AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_ENDPOINT_URL_ECS":        w.ecs.URL(),
-		"AWS_ENDPOINT_URL_ECR":        w.ecr.URL(),
-		"AWS_ENDPOINT_URL_CODEDEPLOY": w.cd.URL(),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_CONFIG_FILE":             filepath.Join(w.dir, "no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(w.dir, "no-aws-credentials"),
-	}
-	for name, value := range actionDefaults(w.t) {
-		env[inputEnv(name)] = value
-	}
-	env[inputEnv("github-token")] = token
-	env[inputEnv("cluster")] = cluster
-	env[inputEnv("service")] = "web"
+	env := runnerSetup{
+		dir: w.dir, eventName: w.eventName, eventPath: eventPath, output: outPath, summary: sumPath,
+		workspace: workspace, gitHubAPI: w.gh.APIURL(),
+		endpoints: map[string]string{"ECS": w.ecs.URL(), "ECR": w.ecr.URL(), "CODEDEPLOY": w.cd.URL()},
+	}.env(w.t)
 	for name, value := range inputs {
 		env[inputEnv(name)] = value
 	}
@@ -304,6 +277,53 @@ func (w *world) runContext(ctx context.Context, inputs map[string]string, starte
 	return res
 }
 
+// runnerSetup is where a run's files and peers are.
+type runnerSetup struct {
+	dir, eventName, eventPath, output, summary, workspace, gitHubAPI string
+	endpoints                                                        map[string]string // service → URL, as AWS_ENDPOINT_URL_<SERVICE>
+}
+
+// env is the environment a runner gives the Docker action: the GITHUB_*
+// variables and files, AWS credentials and endpoints (no shared config, no
+// instance metadata), and every input with its action.yml default, plus the
+// token, cluster and service of the default story.
+func (s runnerSetup) env(tb testing.TB) map[string]string {
+	tb.Helper()
+	env := map[string]string{
+		"PATH":                        os.Getenv("PATH"),
+		"HOME":                        s.dir,
+		"GITHUB_ACTIONS":              "true",
+		"CI":                          "true",
+		"GITHUB_EVENT_NAME":           s.eventName,
+		"GITHUB_EVENT_PATH":           s.eventPath,
+		"GITHUB_OUTPUT":               s.output,
+		"GITHUB_STEP_SUMMARY":         s.summary,
+		"GITHUB_REPOSITORY":           owner + "/" + repoName,
+		"GITHUB_REPOSITORY_OWNER":     owner,
+		"GITHUB_API_URL":              s.gitHubAPI,
+		"GITHUB_SERVER_URL":           "https://github.com",
+		"GITHUB_WORKSPACE":            s.workspace,
+		"GITHUB_SHA":                  sha("f5f5f5f"),
+		"GITHUB_RUN_ID":               "6000",
+		"AWS_ACCESS_KEY_ID":           "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":       "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_CONFIG_FILE":             filepath.Join(s.dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(s.dir, "no-aws-credentials"),
+	}
+	for service, url := range s.endpoints {
+		env["AWS_ENDPOINT_URL_"+service] = url
+	}
+	for name, value := range actionDefaults(tb) {
+		env[inputEnv(name)] = value
+	}
+	env[inputEnv("github-token")] = token
+	env[inputEnv("cluster")] = cluster
+	env[inputEnv("service")] = "web"
+	return env
+}
+
 // inputEnv is the variable the runner sets for an input: upper case,
 // spaces to underscores, hyphens kept.
 func inputEnv(name string) string {
@@ -312,7 +332,7 @@ func inputEnv(name string) string {
 
 // actionDefaults reads the inputs' defaults from action.yml, as the runner
 // passes them.
-func actionDefaults(t *testing.T) map[string]string {
+func actionDefaults(t testing.TB) map[string]string {
 	t.Helper()
 	raw, err := os.ReadFile("action.yml")
 	require.NoError(t, err)
