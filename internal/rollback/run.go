@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -74,7 +73,7 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 	if f := planFailure(plans); f != nil {
 		res.Outcome, res.Reason, res.Message = Failed, f.reason, f.msg
 		res.Services = servicesFromPlans(plans, Failed)
-		markOthers(res.Services, f)
+		markOthers(res.Services)
 		return res
 	}
 
@@ -188,7 +187,7 @@ func planFailure(plans []*plan) *failure {
 
 // markOthers gives the services that planned fine, but were not changed
 // because another was refused, an outcome that says so.
-func markOthers(services []ServiceResult, f *failure) {
+func markOthers(services []ServiceResult) {
 	for i := range services {
 		if services[i].Reason == "" {
 			services[i].Outcome = Failed
@@ -321,9 +320,4 @@ func (r *Runner) findSource(ctx context.Context, req Request, res *Result) (*sou
 		return nil, asFailure(ctx, fmt.Errorf("find the last successful deployment: %w", err), ReasonSourceError)
 	}
 	return &dep, nil
-}
-
-// since formats a duration for a message.
-func since(d time.Duration) string {
-	return d.Round(100 * time.Millisecond).String()
 }
