@@ -243,16 +243,9 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 			// wait for it rather than start another.
 			p.join = true
 			p.result.Message = "a deployment to the target revision was already in progress; the action waited for it instead of starting another"
-			// What the service is leaving is the older deployment's revision.
-			for _, d := range p.service.Deployments {
-				if d.Status == "PRIMARY" || target.SameRevision(d.TaskDefinition, cur.ARN) {
-					continue
-				}
-				if prev, err := ecsops.DescribeRevision(ctx, r.ECS, d.TaskDefinition); err == nil {
-					p.result.From = &prev
-					p.result.FromImageTag = target.ImageTag(prev, cfg.ContainerName)
-				}
-				break
+			if prev, ok := r.leaving(ctx, p.service, cur); ok {
+				p.result.From = &prev
+				p.result.FromImageTag = target.ImageTag(prev, cfg.ContainerName)
 			}
 			return warns, nil
 		}
@@ -272,6 +265,19 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 		p.result.Superseded = p.service.TaskDefinition
 	}
 	return warns, nil
+}
+
+// leaving is the revision a service is rolling out of while a deployment to
+// current is under way: that of its older, non-PRIMARY deployment.
+func (r *Runner) leaving(ctx context.Context, svc ecsops.Service, current target.Revision) (target.Revision, bool) {
+	for _, d := range svc.Deployments {
+		if d.Status == "PRIMARY" || target.SameRevision(d.TaskDefinition, current.ARN) {
+			continue
+		}
+		rev, err := ecsops.DescribeRevision(ctx, r.ECS, d.TaskDefinition)
+		return rev, err == nil
+	}
+	return target.Revision{}, false
 }
 
 // ecrCheckTimeout bounds the ECR check of one target, so that an ECR that
