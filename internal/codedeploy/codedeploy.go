@@ -14,11 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // GetDeploymentGroupAPI is the client of GetDeploymentGroup.
@@ -87,19 +88,11 @@ type ECSService struct {
 // a name or an ARN.
 func (g Group) Deploys(cluster, service string) bool {
 	for _, s := range g.Services {
-		if lastPart(s.Service) == lastPart(service) && (cluster == "" || lastPart(s.Cluster) == lastPart(cluster)) {
+		if target.ResourceName(s.Service) == target.ResourceName(service) && (cluster == "" || target.ResourceName(s.Cluster) == target.ResourceName(cluster)) {
 			return true
 		}
 	}
 	return false
-}
-
-// lastPart is the name at the end of an ECS ARN, or the name itself.
-func lastPart(ref string) string {
-	if i := strings.LastIndex(ref, "/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
-		return ref[i+1:]
-	}
-	return ref
 }
 
 // GetGroup reads a deployment group.

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // describeServicesMax is how many services one DescribeServices call takes.
@@ -106,18 +108,9 @@ func DescribeService(ctx context.Context, api ecs.DescribeServicesAPIClient, clu
 	return Service{}, err
 }
 
-// lastSegment is the part of an ARN after its last slash: the name of a
-// service (both ARN formats) or the id of a task.
-func lastSegment(ref string) string {
-	if i := strings.LastIndex(ref, "/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
-		return ref[i+1:]
-	}
-	return ref
-}
-
 func findService(svcs []types.Service, asked string) (types.Service, bool) {
 	for _, s := range svcs {
-		if aws.ToString(s.ServiceArn) == asked || aws.ToString(s.ServiceName) == lastSegment(asked) {
+		if aws.ToString(s.ServiceArn) == asked || aws.ToString(s.ServiceName) == target.ResourceName(asked) {
 			return s, true
 		}
 	}
@@ -126,7 +119,7 @@ func findService(svcs []types.Service, asked string) (types.Service, bool) {
 
 func findFailure(fs []types.Failure, asked string) (types.Failure, bool) {
 	for _, f := range fs {
-		if aws.ToString(f.Arn) == asked || lastSegment(aws.ToString(f.Arn)) == lastSegment(asked) {
+		if aws.ToString(f.Arn) == asked || target.ResourceName(aws.ToString(f.Arn)) == target.ResourceName(asked) {
 			return f, true
 		}
 	}

@@ -31,7 +31,7 @@ const (
 func StoppedTaskReasons(ctx context.Context, api StoppedTasksAPI, cluster, service, taskDefinitionARN string, max int) ([]string, error) {
 	p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{
 		Cluster:       optional(cluster),
-		ServiceName:   aws.String(lastSegment(service)),
+		ServiceName:   aws.String(target.ResourceName(service)),
 		DesiredStatus: types.DesiredStatusStopped,
 		MaxResults:    aws.Int32(100),
 	})
@@ -93,7 +93,7 @@ func stoppedReason(t types.Task) string {
 		}
 		parts = append(parts, part)
 	}
-	s := fmt.Sprintf("task %s: %s", lastSegment(aws.ToString(t.TaskArn)), reason)
+	s := fmt.Sprintf("task %s: %s", target.ResourceName(aws.ToString(t.TaskArn)), reason)
 	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, "; ") + ")"
 	}

@@ -45,3 +45,15 @@ func SameRevision(a, b string) bool {
 	}
 	return fa == fb && ra == rb
 }
+
+// ResourceName is the name at the end of an ECS ARN: a cluster's, a
+// service's (in the long service/<cluster>/<service> format and the old
+// short one alike) or a task's ID. Anything that is not an ARN is returned as
+// it is, since it is a name already.
+// See https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html#ecs-resource-ids
+func ResourceName(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
+		return ref[i+1:]
+	}
+	return ref
+}

@@ -118,6 +118,24 @@ func TestParseARN(t *testing.T) {
 	}
 }
 
+func TestResourceName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"arn:aws:ecs:eu-west-1:123456789012:service/prod/web", "web"},
+		{"arn:aws:ecs:eu-west-1:123456789012:service/web", "web"},
+		{"arn:aws:ecs:eu-west-1:123456789012:cluster/prod", "prod"},
+		{"arn:aws:ecs:eu-west-1:123456789012:task/prod/1a2b3c", "1a2b3c"},
+		{"web", "web"},
+		{"prod/web", "prod/web"}, // not an ARN: a name as it is
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := ResourceName(tt.in); got != tt.want {
+			t.Errorf("ResourceName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestSameRevision(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
