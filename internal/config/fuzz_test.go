@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/deplight/ecs-rollback/internal/deploystate"
 )
 
 // fuzzedInputs are the inputs FuzzLoad varies, in the order of its
@@ -102,7 +104,7 @@ func FuzzLoad(f *testing.F) {
 		if c.Fallback != FallbackPrevious && c.Fallback != FallbackNone {
 			t.Fatalf("fallback %q gave %q", fallback, c.Fallback)
 		}
-		if c.Environment != "" && !environmentRE.MatchString(c.Environment) {
+		if c.Environment != "" && !deploystate.ValidEnvironment(c.Environment) {
 			t.Fatalf("environment %q accepted", environment)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/deplight/ecs-rollback/internal/deploystate"
 	"github.com/deplight/ecs-rollback/internal/imageref"
 	"github.com/deplight/ecs-rollback/internal/target"
 )
@@ -77,8 +78,6 @@ var conclusions = []string{
 }
 
 var (
-	// environmentRE is what the environment inputs may hold.
-	environmentRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	// ecsNameRE is an ECS cluster, service or container name.
 	// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
 	ecsNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
@@ -313,11 +312,11 @@ func (l *loader) codeDeployName(name, v string) {
 
 // environments checks environment and protected-environments.
 func (l *loader) environments(c Config) {
-	if c.Environment != "" && !environmentRE.MatchString(c.Environment) {
+	if c.Environment != "" && !deploystate.ValidEnvironment(c.Environment) {
 		l.fail("environment", "%q is not an environment name (letters, digits, . _ -, starting with a letter or digit, at most 64)", c.Environment)
 	}
 	for _, e := range c.ProtectedEnvironments {
-		if !environmentRE.MatchString(e) {
+		if !deploystate.ValidEnvironment(e) {
 			l.fail("protected-environments", "%q is not an environment name (letters, digits, . _ -, starting with a letter or digit, at most 64)", e)
 		}
 	}

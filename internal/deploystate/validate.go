@@ -58,6 +58,14 @@ var (
 	arnRE = regexp.MustCompile(`^arn:[!-~]+$`)
 )
 
+// ValidEnvironment reports whether name is an environment name, as
+// environment.txt holds it: letters, digits, . _ -, starting with a letter or
+// digit, at most 64 characters. The environment inputs are held to the same
+// grammar, so that they can equal an artifact's environment.txt.
+func ValidEnvironment(name string) bool {
+	return environmentRE.MatchString(name)
+}
+
 // maxARNLen is the longest ARN IAM documents (2048 characters).
 const maxARNLen = 2048
 
@@ -92,7 +100,7 @@ func (s State) Validate() error {
 	if err := imageref.ValidTag(s.ImageTag); err != nil {
 		return unusable(FileImageTag, "%v", err)
 	}
-	if s.Environment != "" && !environmentRE.MatchString(s.Environment) {
+	if s.Environment != "" && !ValidEnvironment(s.Environment) {
 		return unusable(FileEnvironment, "environment %q does not match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", s.Environment)
 	}
 	if !commitSHARE.MatchString(s.CommitSHA) {
