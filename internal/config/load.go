@@ -42,28 +42,6 @@ func Defaults() map[string]string {
 	return maps.Clone(defaults)
 }
 
-// notSupportedYet lists the inputs the action accepts but does not implement
-// yet, with what to do instead. Giving one a value other than its
-// default is an error, so nobody believes it did something. When a feature
-// lands, delete its line. "service" stands for a list of several services.
-var notSupportedYet = map[string]string{}
-
-// isSet reports whether the input name, one of notSupportedYet, was given a
-// value other than its default.
-func (c Config) isSet(name string) bool {
-	switch name {
-	case "codedeploy-application":
-		return c.CodeDeployApplication != ""
-	case "codedeploy-deployment-group":
-		return c.CodeDeployDeploymentGroup != ""
-	case "deregister-failed":
-		return c.DeregisterFailed
-	case "service":
-		return len(c.Services) > 1
-	}
-	return false
-}
-
 // Limits of the inputs.
 const (
 	MaxRevisionsLimit = 100           // one ListTaskDefinitions page
@@ -205,11 +183,6 @@ func Load(getInput func(name string) string, opts ...Option) (Config, error) {
 	}
 	l.codeDeployName("codedeploy-application", c.CodeDeployApplication)
 	l.codeDeployName("codedeploy-deployment-group", c.CodeDeployDeploymentGroup)
-	for _, name := range slices.Sorted(maps.Keys(notSupportedYet)) {
-		if c.isSet(name) {
-			l.errs = append(l.errs, fmt.Errorf("input %s is not supported yet: %s", name, notSupportedYet[name]))
-		}
-	}
 	if err := errors.Join(l.errs...); err != nil {
 		return Config{}, err
 	}

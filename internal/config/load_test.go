@@ -458,9 +458,4 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("default for %q, which is not an input", name)
 		}
 	}
-	for name := range notSupportedYet {
-		if !slices.Contains(inputNames, name) {
-			t.Errorf("notSupportedYet lists %q, which is not an input", name)
-		}
-	}
 }
