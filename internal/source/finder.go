@@ -65,7 +65,7 @@ func (f *Finder) DefaultBranch(ctx context.Context) (string, error) {
 	repo, resp, err := f.GitHub.Repositories.Get(ctx, f.Owner, f.Repo)
 	if err != nil {
 		what := fmt.Sprintf("get repository %s/%s", f.Owner, f.Repo)
-		if s := status(resp); s == http.StatusForbidden || s == http.StatusNotFound {
+		if _, ok := denied(err, resp); ok {
 			return "", fmt.Errorf("%s: the repository does not exist or the token cannot read it: %w", what, err)
 		}
 		return "", f.apiError(what, err, resp)
@@ -403,11 +403,9 @@ func (s *search) nextRuns(ctx context.Context) error {
 	resp, err := s.f.get(ctx, p, &out)
 	if err != nil {
 		what := fmt.Sprintf("list successful runs of workflow %s on branch %s", s.q.Workflow, s.q.Branch)
-		if st := status(resp); st == http.StatusForbidden || st == http.StatusNotFound {
-			if !isRateLimit(err) {
-				return fmt.Errorf("%s: GitHub answered %d: the token probably lacks `actions: read` permission, or workflow %s does not exist in %s/%s: %w",
-					what, st, s.q.Workflow, s.f.Owner, s.f.Repo, err)
-			}
+		if st, ok := denied(err, resp); ok {
+			return fmt.Errorf("%s: GitHub answered %d: the token probably lacks `actions: read` permission, or workflow %s does not exist in %s/%s: %w",
+				what, st, s.q.Workflow, s.f.Owner, s.f.Repo, err)
 		}
 		return s.f.apiError(what, err, resp)
 	}
@@ -512,7 +510,7 @@ func (f *Finder) get(ctx context.Context, p string, v any) (*github.Response, er
 
 // artifactsError explains a failed artifacts listing.
 func (f *Finder) artifactsError(what string, err error, resp *github.Response) error {
-	if st := status(resp); (st == http.StatusForbidden || st == http.StatusNotFound) && !isRateLimit(err) {
+	if st, ok := denied(err, resp); ok {
 		return fmt.Errorf("%s: GitHub answered %d: the token probably lacks `actions: read` permission: %w", what, st, err)
 	}
 	return f.apiError(what, err, resp)
@@ -534,12 +532,17 @@ func (f *Finder) apiError(what string, err error, resp *github.Response) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-func isRateLimit(err error) bool {
+// denied reports whether GitHub answered 403 or 404 for a reason other than a
+// rate limit (which apiError explains): the token may not read what was
+// asked, or it does not exist. It returns the status too.
+func denied(err error, resp *github.Response) (int, bool) {
 	var rle *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
-	return errors.As(err, &rle) || errors.As(err, &abuse)
+	st := status(resp)
+	return st, (st == http.StatusForbidden || st == http.StatusNotFound) && !errors.As(err, &rle) && !errors.As(err, &abuse)
 }
 
+// status is the HTTP status of resp, or 0 when there was no answer.
 func status(resp *github.Response) int {
 	if resp == nil || resp.Response == nil {
 		return 0

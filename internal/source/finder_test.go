@@ -583,6 +583,11 @@ func TestDefaultBranch(t *testing.T) {
 		{name: "trunk", setup: func(sim *ghsim.Server) { sim.SetDefaultBranch("trunk") }, want: "trunk"},
 		{name: "bad token", setup: func(sim *ghsim.Server) { sim.SetToken("other") }, wantErr: "token is invalid"},
 		{name: "flaky", setup: func(sim *ghsim.Server) { sim.FailNext("/repos/acme/shop", 1, 503, nil) }, want: "main"},
+		{name: "rate limit that outlasts MaxWait: not mistaken for a missing repository", setup: func(sim *ghsim.Server) {
+			sim.FailNext("/repos/acme/shop", 1, http.StatusForbidden, map[string]string{
+				"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": fmt.Sprint(time.Now().Add(time.Hour).Unix()),
+			})
+		}, wantErr: "rate limit exceeded until"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
