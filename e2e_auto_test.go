@@ -280,3 +280,20 @@ func TestE2EMalformedEventFile(t *testing.T) {
 		})
 	}
 }
+
+func TestE2ENoAWSRegion(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"rollback", "record"} {
+		t.Run(command, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.env["AWS_REGION"] = ""
+			res := w.run(map[string]string{"command": command, "image-tag": "c2c2c2c"})
+			require.Equal(t, 1, res.code)
+			assert.Equal(t, "failed", res.outputs["result"])
+			assert.Equal(t, "aws-config", res.outputs["reason"])
+			assert.Contains(t, res.stdout, "::error title=ECS rollback failed::no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
+			assert.Empty(t, w.ecs.Calls())
+		})
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-github/v66/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/deplight/ecs-rollback/internal/cli"
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ghhttp"
 	"github.com/deplight/ecs-rollback/internal/report"
@@ -90,11 +91,11 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	if cfg.Command == config.CommandRecord {
 		runner := &rollback.Runner{Log: safeLog{action}}
 		if cfg.Cluster != "" && len(cfg.Services) > 0 {
-			clients, err := newAWS(ctx)
+			clients, err := newActionAWS(ctx)
 			if err != nil {
 				return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
 			}
-			runner.ECS = clients.ecs
+			runner.ECS = clients.ECS
 		}
 		return finish(action, runner.Record(ctx, rollback.RecordRequest{
 			Config:    cfg,
@@ -110,12 +111,12 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
 		})
 	}
-	clients, err := newAWS(ctx)
+	clients, err := newActionAWS(ctx)
 	if err != nil {
 		return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
 	}
 	runner := &rollback.Runner{
-		ECS: clients.ecs, CodeDeploy: clients.codeDeploy, ECR: clients.ecr,
+		ECS: clients.ECS, CodeDeploy: clients.CodeDeploy, ECR: clients.ECR,
 		Log: safeLog{action}, PlanTimeout: planTimeout,
 	}
 	repo := getenv("GITHUB_REPOSITORY")
@@ -225,35 +226,47 @@ func readEvent(name, path string) (trigger.Event, error) {
 	return trigger.ParseEvent(name, payload)
 }
 
-// awsClients are the AWS clients of a run, all built from one configuration.
-type awsClients struct {
-	ecs        *ecs.Client
-	ecr        *ecr.Client
-	codeDeploy *codedeploy.Client
+// newActionAWS builds the AWS clients of the action, from the job's
+// environment alone (aws-actions/configure-aws-credentials sets it up).
+func newActionAWS(ctx context.Context) (cli.Clients, error) {
+	clients, err := newAWS(ctx, "", "")
+	if errors.Is(err, cli.ErrNoRegion) {
+		return cli.Clients{}, errors.New("no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
+	}
+	return clients, err
 }
 
-// newAWS builds the ECS, ECR and CodeDeploy clients from the standard AWS
-// configuration chain (environment, shared files, web identity), which also
+// newAWS builds the ECS, ECR and CodeDeploy clients, for the action and the
+// operator CLI alike, from the standard AWS configuration chain (environment
+// variables, shared files and profiles, SSO, web identity), which also
 // honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS, _ECR and _CODEDEPLOY.
-func newAWS(ctx context.Context) (awsClients, error) {
+// region and profile, when given, take precedence. It returns
+// cli.ErrNoRegion when no region is configured.
+func newAWS(ctx context.Context, region, profile string) (cli.Clients, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryMaxAttempts(6),
 		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(callTimeout)),
-	)
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	if profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return awsClients{}, fmt.Errorf("load AWS configuration: %w", err)
+		return cli.Clients{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return awsClients{}, errors.New("no AWS region is configured: set AWS_REGION, e.g. with aws-actions/configure-aws-credentials")
+		return cli.Clients{}, cli.ErrNoRegion
 	}
-	cfg.RetryMaxAttempts = 6
 	cfg.RetryMode = aws.RetryModeStandard
-	return awsClients{
-		ecs:        ecs.NewFromConfig(cfg),
-		ecr:        ecr.NewFromConfig(cfg),
-		codeDeploy: codedeploy.NewFromConfig(cfg),
+	return cli.Clients{
+		ECS:        ecs.NewFromConfig(cfg),
+		ECR:        ecr.NewFromConfig(cfg),
+		CodeDeploy: codedeploy.NewFromConfig(cfg),
 	}, nil
 }
 
