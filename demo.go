@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 	"github.com/deplight/ecs-rollback/internal/sim/ghsim"
-	"github.com/deplight/ecs-rollback/internal/source"
 	"github.com/deplight/ecs-rollback/internal/trigger"
 )
 
@@ -116,8 +113,11 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDEMO", "demo", ""),
 		BaseEndpoint: aws.String(ecsSim.URL()),
 	})
-	gh := github.NewClient(&http.Client{Timeout: callTimeout}).WithAuthToken(tok)
-	gh.BaseURL, _ = url.Parse(ghSim.APIURL() + "/")
+	finder, err := newFinder(ghSim.APIURL(), tok, owner, repo, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
 
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"cluster": "prod", "service": "web", "environment": "prod"}[name]
@@ -130,7 +130,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "Simulated ECS at", ecsSim.URL(), "and GitHub at", ghSim.APIURL())
 	runner := &rollback.Runner{
 		ECS:    api,
-		Source: &source.Finder{GitHub: gh, Download: &http.Client{Timeout: callTimeout}, Owner: owner, Repo: repo},
+		Source: finder,
 		Log:    demoLog{w: stdout, start: time.Now()},
 	}
 	res := runner.Run(ctx, rollback.Request{Config: cfg, Event: event, RepoURL: "https://github.com/acme/shop"})

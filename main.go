@@ -121,14 +121,11 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	}
 	repo := getenv("GITHUB_REPOSITORY")
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
-		retries := ghhttp.Options{Logf: safeLog{action}.Debugf}
-		gh, err := newGitHub(getenv("GITHUB_API_URL"), cfg.GitHubToken, retries)
+		finder, err := newFinder(getenv("GITHUB_API_URL"), cfg.GitHubToken, owner, name, safeLog{action}.Debugf)
 		if err != nil {
 			return finish(action, failedResult(started, rollback.ReasonInvalidInput, err))
 		}
-		// The download host is another host: a plain client, never the token.
-		download := &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, retries)}
-		runner.Source = &source.Finder{GitHub: gh, Download: download, Owner: owner, Repo: name}
+		runner.Source = finder
 	}
 	server := getenv("GITHUB_SERVER_URL")
 	if server == "" {
@@ -270,9 +267,13 @@ func newAWS(ctx context.Context, region, profile string) (cli.Clients, error) {
 	}, nil
 }
 
-// newGitHub builds the GitHub client for apiURL (GITHUB_API_URL; GitHub
-// Enterprise Server works too), retrying 5xx and rate limits.
-func newGitHub(apiURL, token string, retries ghhttp.Options) (*github.Client, error) {
+// newFinder builds the finder of owner/repo's last successful deployment:
+// the GitHub client for apiURL (GITHUB_API_URL; GitHub Enterprise Server
+// works too) with token, and the client of the artifact downloads, a plain
+// one that never carries the token, since GitHub redirects them to another
+// host. Both retry 5xx and rate limits, and tell logf, when set, of each
+// retry.
+func newFinder(apiURL, token, owner, repo string, logf func(format string, args ...any)) (*source.Finder, error) {
 	if apiURL == "" {
 		apiURL = "https://api.github.com"
 	}
@@ -280,11 +281,16 @@ func newGitHub(apiURL, token string, retries ghhttp.Options) (*github.Client, er
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
 	}
-	hc := &http.Client{Timeout: callTimeout, Transport: ghhttp.NewTransport(http.DefaultTransport, retries)}
-	gh := github.NewClient(hc)
+	retries := ghhttp.Options{Logf: logf}
+	gh := github.NewClient(&http.Client{Timeout: callTimeout, Transport: ghhttp.NewTransport(http.DefaultTransport, retries)})
 	if token != "" {
 		gh = gh.WithAuthToken(token)
 	}
 	gh.BaseURL = base
-	return gh, nil
+	return &source.Finder{
+		GitHub:   gh,
+		Download: &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, retries)},
+		Owner:    owner,
+		Repo:     repo,
+	}, nil
 }
