@@ -297,3 +297,13 @@ func TestE2ENoAWSRegion(t *testing.T) {
 		})
 	}
 }
+
+func TestE2ESearchLoggedAtDebugLevel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env["RUNNER_DEBUG"] = "1"
+	res := w.run(nil)
+	require.Equal(t, 0, res.code)
+	assert.Contains(t, res.stdout, "::debug::runs page 1: ", "the finder's pages are logged")
+	assert.Contains(t, res.stdout, "::debug::run 4002 (#", "the finder names the run it chose")
+}

@@ -271,8 +271,8 @@ func newAWS(ctx context.Context, region, profile string) (cli.Clients, error) {
 // the GitHub client for apiURL (GITHUB_API_URL; GitHub Enterprise Server
 // works too) with token, and the client of the artifact downloads, a plain
 // one that never carries the token, since GitHub redirects them to another
-// host. Both retry 5xx and rate limits, and tell logf, when set, of each
-// retry.
+// host. Both retry 5xx and rate limits. logf, when set, receives the debug
+// lines of the search and one for each retry.
 func newFinder(apiURL, token, owner, repo string, logf func(format string, args ...any)) (*source.Finder, error) {
 	if apiURL == "" {
 		apiURL = "https://api.github.com"
@@ -292,5 +292,6 @@ func newFinder(apiURL, token, owner, repo string, logf func(format string, args 
 		Download: &http.Client{Timeout: 2 * callTimeout, Transport: ghhttp.NewTransport(nil, retries)},
 		Owner:    owner,
 		Repo:     repo,
+		Logf:     logf,
 	}, nil
 }
