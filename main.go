@@ -55,16 +55,12 @@ func realMain(ctx context.Context, args []string, lookupEnv func(string) (string
 		cmd = args[0]
 	}
 	switch {
-	case (cmd == "version" || cmd == "--version") && len(args) == 1:
-		fmt.Fprintf(stdout, "ecs-rollback %s\n", version)
-		return 0
-	case cmd == "demo" && len(args) == 1:
-		return runDemo(ctx, stdout, stderr)
 	case cmd == "" && getenv("GITHUB_ACTIONS") != "":
 		return runAction(ctx, githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)), lookupEnv)
-	default:
-		return runCLI(ctx, args, getenv, stdout, stderr)
+	case cmd == "--version" && len(args) == 1:
+		args = []string{"version"}
 	}
+	return runCLI(ctx, args, getenv, stdout, stderr)
 }
 
 // Timeouts of the network calls.
