@@ -187,9 +187,9 @@ func finish(action *githubactions.Action, res rollback.Result) int {
 			a2 = action.WithFieldsMap(map[string]string{"title": a.Title})
 		}
 		switch a.Level {
-		case "error":
+		case report.LevelError:
 			a2.Errorf("%s", a.Message)
-		case "warning":
+		case report.LevelWarning:
 			a2.Warningf("%s", a.Message)
 		default:
 			a2.Noticef("%s", a.Message)

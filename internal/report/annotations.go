@@ -36,7 +36,7 @@ func Annotations(r rollback.Result) []Annotation {
 	}
 	if outcomeOf(r) == rollback.Failed {
 		title := "ECS rollback failed"
-		if r.Reason == "record-failed" {
+		if r.Reason == rollback.ReasonRecordFailed {
 			title = "Recording the deployment state failed"
 		}
 		return append(out, Annotation{Level: LevelError, Title: title, Message: LogSafe(errorText(r))})
