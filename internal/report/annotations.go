@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -93,7 +94,7 @@ func noticeTitle(o rollback.Outcome) string {
 func noticeText(r rollback.Result) string {
 	switch outcomeOf(r) {
 	case rollback.Skipped:
-		return "Skipped: " + orDefault(r.Message, "the rollback was skipped ("+orUnknown(reasonOf(r))+")")
+		return "Skipped: " + cmp.Or(r.Message, "the rollback was skipped ("+orUnknown(reasonOf(r))+")")
 	case rollback.Recorded:
 		text := "Recorded deployment state for image tag " + orUnknown(r.ImageTag)
 		if r.Environment != "" {
@@ -109,7 +110,7 @@ func noticeText(r rollback.Result) string {
 		clauses = append(clauses, serviceClause(r, s))
 	}
 	if len(clauses) == 0 {
-		return orDefault(r.Message, "Result: "+string(outcomeOf(r)))
+		return cmp.Or(r.Message, "Result: "+string(outcomeOf(r)))
 	}
 	text := strings.Join(clauses, "; ")
 	if outcomeOf(r) == rollback.Planned || r.DryRun {
@@ -124,10 +125,7 @@ func noticeText(r rollback.Result) string {
 // serviceClause says in plain words what happened to one service, e.g.
 // "would roll back web from 45 (abc1234) to 42 (def5678)".
 func serviceClause(r rollback.Result, s rollback.ServiceResult) string {
-	outcome := s.Outcome
-	if outcome == "" {
-		outcome = r.Outcome
-	}
+	outcome := serviceOutcome(r, s)
 	from, to := revisionText(s.From, s.FromImageTag), revisionText(s.To, targetTag(r, s))
 	switch outcome {
 	case rollback.RolledBack:
@@ -179,11 +177,5 @@ func sentence(s string) string {
 	return s + "."
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func orUnknown(s string) string { return orDefault(s, "unknown") }
+// orUnknown stands "unknown" in for an empty s.
+func orUnknown(s string) string { return cmp.Or(s, "unknown") }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"sort"
@@ -169,12 +170,7 @@ type timingRow struct {
 // dash stands in for an empty table cell.
 const dash md = "—"
 
-func orDash(m md) md {
-	if m == "" {
-		return dash
-	}
-	return m
-}
+func orDash(m md) md { return cmp.Or(m, dash) }
 
 func newSummaryView(r rollback.Result) summaryView {
 	outcome := outcomeOf(r)
@@ -182,7 +178,7 @@ func newSummaryView(r rollback.Result) summaryView {
 	v := summaryView{
 		Icon:     icon,
 		Title:    title,
-		Message:  md(escapeMax(orDefault(r.Message, defaultMessage(r)), MaxMessage)),
+		Message:  md(escapeMax(cmp.Or(r.Message, defaultMessage(r)), MaxMessage)),
 		Warnings: escAll(r.Warnings),
 		Timings:  timingRows(r.Timings),
 	}
@@ -398,7 +394,7 @@ func tally(r rollback.Result) md {
 }
 
 func triggerViewOf(t *trigger.Run) *triggerView {
-	name := orDefault(t.Name, orDefault(t.WorkflowName, orDefault(t.Path, "workflow run")))
+	name := cmp.Or(t.Name, t.WorkflowName, t.Path, "workflow run")
 	text := esc(name)
 	if t.ID != 0 {
 		text += " (run " + md(strconv.FormatInt(t.ID, 10))
@@ -409,7 +405,7 @@ func triggerViewOf(t *trigger.Run) *triggerView {
 	}
 	return &triggerView{
 		Run:        link(text, t.HTMLURL),
-		Conclusion: esc(orDefault(t.Conclusion, t.Status)),
+		Conclusion: esc(cmp.Or(t.Conclusion, t.Status)),
 		Branch:     code(t.HeadBranch),
 		Commit:     code(shortSHA(t.HeadSHA)),
 	}
@@ -422,7 +418,7 @@ func sourceViewOf(r rollback.Result) *sourceView {
 		if d.RunNumber == 0 {
 			v.Run = link("run "+md(strconv.FormatInt(d.RunID, 10)), d.RunURL)
 		}
-		v.Commit = code(shortSHA(orDefault(d.State.CommitSHA, d.HeadSHA)))
+		v.Commit = code(shortSHA(cmp.Or(d.State.CommitSHA, d.HeadSHA)))
 		v.Recorded = esc(d.State.Timestamp)
 		if v.Recorded == "" && !d.CreatedAt.IsZero() {
 			v.Recorded = md(formatTime(d.CreatedAt))
@@ -470,7 +466,7 @@ func serviceViewOf(r rollback.Result, s rollback.ServiceResult, multi bool) serv
 	from, to := revisionMD(s.From, s.FromImageTag), revisionMD(s.To, toTag)
 	switch {
 	case outcome == rollback.AlreadyCurrent:
-		v.Revisions = orDefaultMD(to, from) + ", already current: nothing changed"
+		v.Revisions = cmp.Or(to, from) + ", already current: nothing changed"
 	case from != "" && to != "":
 		v.Revisions = from + " → " + to
 	case from != "":
@@ -481,11 +477,11 @@ func serviceViewOf(r rollback.Result, s rollback.ServiceResult, multi bool) serv
 	fromARN, toARN := code(arnOf(s.From)), code(arnOf(s.To))
 	switch {
 	case outcome == rollback.AlreadyCurrent:
-		v.ARNs = orDefaultMD(toARN, fromARN)
+		v.ARNs = cmp.Or(toARN, fromARN)
 	case fromARN != "" && toARN != "":
 		v.ARNs = fromARN + " → " + toARN
 	default:
-		v.ARNs = orDefaultMD(fromARN, toARN)
+		v.ARNs = cmp.Or(fromARN, toARN)
 	}
 
 	switch {
@@ -652,13 +648,6 @@ func join(ms []md, sep md) md {
 		b.WriteString(string(m))
 	}
 	return md(b.String())
-}
-
-func orDefaultMD(m, def md) md {
-	if m == "" {
-		return def
-	}
-	return m
 }
 
 // shortSHA is the first seven characters of a commit SHA.
