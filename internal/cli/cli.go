@@ -36,14 +36,10 @@ const exitCodesHelp = `Exit status:
   130  interrupted (Ctrl-C or SIGTERM)
 `
 
-// ECSAPI is the ECS client the commands use; *ecs.Client satisfies it.
-type ECSAPI interface {
-	rollback.ECSAPI
-}
-
 // Clients are the AWS clients of a command, built from one configuration.
 type Clients struct {
-	ECS ECSAPI
+	// ECS is the client of every ECS call; *ecs.Client satisfies it.
+	ECS rollback.ECSAPI
 	// ECR checks that the target's images still exist; nil skips the check,
 	// saying so. *ecr.Client satisfies it.
 	ECR ecr.DescribeImagesAPIClient

@@ -16,6 +16,7 @@ import (
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/imageref"
 	"github.com/deplight/ecs-rollback/internal/report"
+	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/target"
 )
 
@@ -122,7 +123,7 @@ type listing struct {
 // listRevisions reads the service, lists the newest limit ACTIVE revisions
 // of its family (and the current one, wherever it is) and describes them,
 // at most listConcurrency at a time.
-func listRevisions(ctx context.Context, api ECSAPI, cluster, service string, limit int, schemaLabel string) (listing, error) {
+func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service string, limit int, schemaLabel string) (listing, error) {
 	svc, err := ecsops.DescribeService(ctx, api, cluster, service)
 	if err != nil {
 		return listing{}, fmt.Errorf("%w. Check --cluster, --service and the AWS region", err)

@@ -234,7 +234,7 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 type rollbackCmd struct {
 	env    Env
 	style  style
-	api    ECSAPI
+	api    rollback.ECSAPI
 	runner *rollback.Runner
 	output string
 }
