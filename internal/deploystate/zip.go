@@ -171,7 +171,7 @@ func quoteName(name string) string {
 
 // Zip builds an artifact zip of s the way actions/upload-artifact does for a
 // deployment-state folder: the files at the root, deflated, one line each.
-// Tests, the simulator and the demo use it. s must pass Validate.
+// Tests and the demo use it. s must pass Validate.
 func Zip(s State) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("zip deployment state: %w", err)
