@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/deplight/ecs-rollback/internal/deploystate"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 	"github.com/deplight/ecs-rollback/internal/sim/ghsim"
