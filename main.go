@@ -71,7 +71,6 @@ const (
 
 // runAction runs the action: inputs → run → outputs, annotations, summary.
 func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func(string) (string, bool)) int {
-	started := time.Now()
 	getenv := action.Getenv
 	maskSecrets(action)
 	// The runner passes every input, defaults included, so an input that is
@@ -79,7 +78,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	cfg, err := config.Load(action.GetInput, config.WithLookup(config.EnvLookup(lookupEnv)))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidInput, Started: started,
+			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidInput,
 			Message: "invalid inputs, nothing was done: " + strings.ReplaceAll(err.Error(), "\n", "; "),
 		})
 	}
@@ -89,7 +88,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 		if cfg.Cluster != "" && len(cfg.Services) > 0 {
 			clients, err := newActionAWS(ctx)
 			if err != nil {
-				return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
+				return finish(action, failedResult(rollback.ReasonAWSConfig, err))
 			}
 			runner.ECS = clients.ECS
 		}
@@ -103,13 +102,13 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	event, err := readEvent(getenv("GITHUB_EVENT_NAME"), getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidEvent, Started: started,
+			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidEvent,
 			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
 		})
 	}
 	clients, err := newActionAWS(ctx)
 	if err != nil {
-		return finish(action, failedResult(started, rollback.ReasonAWSConfig, err))
+		return finish(action, failedResult(rollback.ReasonAWSConfig, err))
 	}
 	runner := &rollback.Runner{
 		ECS: clients.ECS, CodeDeploy: clients.CodeDeploy, ECR: clients.ECR,
@@ -119,7 +118,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
 		finder, err := newFinder(getenv("GITHUB_API_URL"), cfg.GitHubToken, owner, name, safeLog{action}.Debugf)
 		if err != nil {
-			return finish(action, failedResult(started, rollback.ReasonInvalidInput, err))
+			return finish(action, failedResult(rollback.ReasonInvalidInput, err))
 		}
 		runner.Source = finder
 	}
@@ -128,7 +127,6 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 		server = "https://github.com"
 	}
 	res := runner.Run(ctx, rollback.Request{Config: cfg, Event: event, RepoURL: server + "/" + repo})
-	res.Started = started
 	return finish(action, res)
 }
 
@@ -171,8 +169,8 @@ func (l safeLog) Group(title string) {
 	l.Action.Group(report.LogSafe(title))
 }
 
-func failedResult(started time.Time, reason string, err error) rollback.Result {
-	return rollback.Result{Outcome: rollback.Failed, Reason: reason, Message: err.Error(), Started: started}
+func failedResult(reason string, err error) rollback.Result {
+	return rollback.Result{Outcome: rollback.Failed, Reason: reason, Message: err.Error()}
 }
 
 // finish writes outputs, annotations and the job summary, and returns the

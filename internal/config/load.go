@@ -399,17 +399,3 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
-
-// Redacted returns a copy of c that is safe to log: the GitHub token is
-// replaced by "***" when set (and stays "" when not, so the log still shows
-// whether one was given).
-func (c Config) Redacted() Config {
-	r := c
-	if r.GitHubToken != "" {
-		r.GitHubToken = "***"
-	}
-	r.Services = slices.Clone(c.Services)
-	r.ProtectedEnvironments = slices.Clone(c.ProtectedEnvironments)
-	r.FailureConclusions = slices.Clone(c.FailureConclusions)
-	return r
-}

@@ -424,28 +424,6 @@ func TestEnvLookup(t *testing.T) {
 	}
 }
 
-func TestRedacted(t *testing.T) {
-	t.Parallel()
-	c := defaultRollback(func(c *Config) { c.GitHubToken = "ghs_secret" })
-	r := c.Redacted()
-	if r.GitHubToken != "***" {
-		t.Errorf("Redacted().GitHubToken = %q, want ***", r.GitHubToken)
-	}
-	if c.GitHubToken != "ghs_secret" {
-		t.Errorf("Redacted changed the original token to %q", c.GitHubToken)
-	}
-	if diff := cmp.Diff(defaultRollback(func(c *Config) { c.GitHubToken = "***" }), r); diff != "" {
-		t.Errorf("Redacted changed more than the token (-want +got):\n%s", diff)
-	}
-	r.Services[0] = "changed"
-	if c.Services[0] != "web" {
-		t.Error("Redacted shares the Services slice with the original")
-	}
-	if got := defaultRollback(nil).Redacted().GitHubToken; got != "" {
-		t.Errorf("Redacted of a config without token = %q, want empty", got)
-	}
-}
-
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	d := Defaults()

@@ -131,7 +131,6 @@ func rolledBack() rollback.Result {
 			`passed over run 9007: artifact "deployment-state" has expired`,
 			"passed over run 9004: environment.txt is dev, want prod",
 		},
-		Started: t0,
 		Timings: timings(),
 	}
 }
@@ -159,7 +158,6 @@ func alreadyCurrent() rollback.Result {
 				{Name: "target is older than the current revision", Status: safety.Pass, Detail: "42 = 42: already current"},
 			},
 		}},
-		Started: t0,
 		Timings: []rollback.Timing{
 			{Phase: "source", Duration: 800 * time.Millisecond},
 			{Phase: "plan", Duration: 350 * time.Millisecond},
@@ -188,7 +186,6 @@ func planned() rollback.Result {
 				safety.Check{Name: "deregister the failed revision", Status: safety.Skip, Detail: "deregister-failed is false"},
 			),
 		}},
-		Started: t0,
 		Timings: []rollback.Timing{{Phase: "plan", Duration: 1500 * time.Millisecond}},
 	}
 }
@@ -206,7 +203,6 @@ func skippedLoopGuard() rollback.Result {
 		Environment: "prod",
 		Trigger:     run,
 		RepoURL:     repoURL,
-		Started:     t0,
 		Timings:     []rollback.Timing{{Phase: "trigger", Duration: time.Millisecond}},
 	}
 }
@@ -225,7 +221,6 @@ func failedNoPrevious() rollback.Result {
 			`passed over run 9007: artifact "deployment-state" has expired`,
 			"passed over run 9004: environment.txt is dev, want prod",
 		},
-		Started: t0,
 		Timings: []rollback.Timing{{Phase: "source", Duration: 2345 * time.Millisecond}},
 	}
 }
@@ -274,7 +269,6 @@ func failedRollout() rollback.Result {
 			},
 			Superseded: "ecs-svc/1111111111111111111",
 		}},
-		Started: t0,
 		Timings: timings(),
 	}
 }
@@ -311,7 +305,6 @@ func failedSchemaDowngrade() rollback.Result {
 			How:          target.HowImageTag,
 			Checks:       checks,
 		}},
-		Started: t0,
 		Timings: []rollback.Timing{{Phase: "source", Duration: 900 * time.Millisecond}, {Phase: "plan", Duration: 1100 * time.Millisecond}},
 	}
 }
@@ -369,7 +362,6 @@ func multiPartial() rollback.Result {
 				How:          target.HowImageTag,
 			},
 		},
-		Started: t0,
 		Timings: []rollback.Timing{
 			{Phase: "plan", Duration: 2 * time.Second},
 			{Phase: "apply", Duration: 400 * time.Millisecond},
@@ -387,7 +379,6 @@ func recorded() rollback.Result {
 		ImageTag:    "def5678",
 		Services:    []rollback.ServiceResult{{Service: "web", Outcome: rollback.Recorded, From: revision("web", 42), FromImageTag: "def5678"}},
 		StatePath:   "deployment-state",
-		Started:     t0,
 		Timings:     []rollback.Timing{{Phase: "record", Duration: 120 * time.Millisecond}},
 	}
 }
@@ -446,7 +437,6 @@ func injection() rollback.Result {
 			Superseded:     evil,
 		}},
 		Warnings: []string{evil},
-		Started:  t0,
 		Timings:  []rollback.Timing{{Phase: evil, Duration: 1500 * time.Millisecond}},
 	}
 }

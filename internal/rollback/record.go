@@ -23,7 +23,7 @@ type RecordRequest struct {
 // too, so a later rollback can go straight to it.
 func (r *Runner) Record(ctx context.Context, req RecordRequest) Result {
 	cfg := req.Config
-	res := Result{Cluster: cfg.Cluster, Environment: cfg.Environment, ImageTag: cfg.ImageTag, Started: r.now()}
+	res := Result{Cluster: cfg.Cluster, Environment: cfg.Environment, ImageTag: cfg.ImageTag}
 	failed := func(msg string) Result {
 		res.Outcome, res.Reason, res.Message = Failed, ReasonRecordFailed, msg
 		return res

@@ -42,7 +42,6 @@ type Result struct {
 	Services    []ServiceResult
 	Warnings    []string
 	StatePath   string // record: the folder written
-	Started     time.Time
 	Timings     []Timing
 }
 

@@ -22,7 +22,6 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 		Environment: cfg.Environment,
 		DryRun:      cfg.DryRun,
 		RepoURL:     req.RepoURL,
-		Started:     r.now(),
 	}
 	if req.Event.Run != nil {
 		run := *req.Event.Run
