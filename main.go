@@ -63,11 +63,8 @@ func realMain(ctx context.Context, args []string, lookupEnv func(string) (string
 	return runCLI(ctx, args, getenv, stdout, stderr)
 }
 
-// Timeouts of the network calls.
-const (
-	planTimeout = 3 * time.Minute
-	callTimeout = 30 * time.Second
-)
+// callTimeout bounds each network call.
+const callTimeout = 30 * time.Second
 
 // runAction runs the action: inputs → run → outputs, annotations, summary.
 func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func(string) (string, bool)) int {
@@ -112,7 +109,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	}
 	runner := &rollback.Runner{
 		ECS: clients.ECS, CodeDeploy: clients.CodeDeploy, ECR: clients.ECR,
-		Log: safeLog{action}, PlanTimeout: planTimeout,
+		Log: safeLog{action},
 	}
 	repo := getenv("GITHUB_REPOSITORY")
 	if owner, name, ok := strings.Cut(repo, "/"); ok {

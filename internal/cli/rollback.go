@@ -26,9 +26,6 @@ import (
 // checks.
 const EventName = "cli"
 
-// planTimeout bounds everything before UpdateService, as in the action.
-const planTimeout = 3 * time.Minute
-
 // ReasonPlanChanged is the reason output when the service changed between
 // the plan a person confirmed and the rollback: nothing is changed then.
 const ReasonPlanChanged = "plan-changed"
@@ -213,13 +210,12 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 		api:    aws.ECS,
 		output: o.output,
 		runner: &rollback.Runner{
-			ECS:         aws.ECS,
-			ECR:         aws.ECR,
-			CodeDeploy:  aws.CodeDeploy,
-			Log:         newProgress(env.Stderr, env.now, st),
-			PlanTimeout: planTimeout,
-			FirstPoll:   env.FirstPoll,
-			MaxPoll:     env.MaxPoll,
+			ECS:        aws.ECS,
+			ECR:        aws.ECR,
+			CodeDeploy: aws.CodeDeploy,
+			Log:        newProgress(env.Stderr, env.now, st),
+			FirstPoll:  env.FirstPoll,
+			MaxPoll:    env.MaxPoll,
 		},
 	}
 	if interactive {
@@ -302,7 +298,7 @@ func pin(cfg *config.Config, plan rollback.Result) {
 // started from. When one moved (a deploy, another rollback) while the person
 // read the plan, nothing is changed and the result says so.
 func (c *rollbackCmd) unchanged(ctx context.Context, cfg config.Config, plan rollback.Result) (rollback.Result, bool) {
-	ctx, cancel := context.WithTimeout(ctx, planTimeout)
+	ctx, cancel := context.WithTimeout(ctx, rollback.DefaultPlanTimeout)
 	defer cancel()
 	services, err := ecsops.DescribeServices(ctx, c.api, cfg.Cluster, cfg.Services)
 	var moved []string

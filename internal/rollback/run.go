@@ -46,12 +46,8 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 		return res
 	}
 
-	planCtx := ctx
-	if r.PlanTimeout > 0 {
-		var cancel context.CancelFunc
-		planCtx, cancel = context.WithTimeout(ctx, r.PlanTimeout)
-		defer cancel()
-	}
+	planCtx, cancel := context.WithTimeout(ctx, r.planTimeout())
+	defer cancel()
 
 	// 2–4. Plan every service: source and ECS reads run concurrently.
 	plans, f := r.plan(planCtx, req, &res)

@@ -60,7 +60,7 @@ type Runner struct {
 	// DescribeConcurrency bounds concurrent DescribeTaskDefinition calls.
 	DescribeConcurrency int
 	// PlanTimeout bounds everything before UpdateService: trigger, source,
-	// target and checks.
+	// target and checks; DefaultPlanTimeout when zero.
 	PlanTimeout time.Duration
 }
 
@@ -76,6 +76,18 @@ func (r *Runner) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// DefaultPlanTimeout bounds planning when Runner.PlanTimeout is zero: long
+// enough for a slow GitHub search with retries, short enough that a stuck
+// call cannot hold a 3 a.m. rollback for long.
+const DefaultPlanTimeout = 3 * time.Minute
+
+func (r *Runner) planTimeout() time.Duration {
+	if r.PlanTimeout > 0 {
+		return r.PlanTimeout
+	}
+	return DefaultPlanTimeout
 }
 
 func (r *Runner) describeConcurrency() int {
