@@ -15,15 +15,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-github/v66/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/deplight/ecs-rollback/internal/awsclients"
 	"github.com/deplight/ecs-rollback/internal/cli"
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ghhttp"
@@ -224,38 +219,16 @@ func newActionAWS(ctx context.Context) (cli.Clients, error) {
 	return clients, err
 }
 
-// newAWS builds the ECS, ECR and CodeDeploy clients, for the action and the
-// operator CLI alike, from the standard AWS configuration chain (environment
-// variables, shared files and profiles, SSO, web identity), which also
-// honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS, _ECR and _CODEDEPLOY.
-// region and profile, when given, take precedence. It returns
-// cli.ErrNoRegion when no region is configured.
+// newAWS builds the AWS clients for the operator CLI and the action.
 func newAWS(ctx context.Context, region, profile string) (cli.Clients, error) {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRetryMaxAttempts(6),
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(callTimeout)),
-	}
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return cli.Clients{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
+	c, err := awsclients.New(ctx, awsclients.Options{Region: region, Profile: profile})
+	if errors.Is(err, awsclients.ErrNoRegion) {
 		return cli.Clients{}, cli.ErrNoRegion
 	}
-	cfg.RetryMode = aws.RetryModeStandard
-	return cli.Clients{
-		ECS:        ecs.NewFromConfig(cfg),
-		ECR:        ecr.NewFromConfig(cfg),
-		CodeDeploy: codedeploy.NewFromConfig(cfg),
-	}, nil
+	if err != nil {
+		return cli.Clients{}, err
+	}
+	return cli.Clients{ECS: c.ECS, ECR: c.ECR, CodeDeploy: c.CodeDeploy}, nil
 }
 
 // newFinder builds the finder of owner/repo's last successful deployment:

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests: build the binary once, then run it the way a runner runs
 // a Docker action (INPUT_* with the action.yml defaults, GITHUB_* files and
@@ -33,7 +33,14 @@ import (
 // binPath is the binary built by TestMain.
 var binPath string
 
+// TestMain builds the binary from the repository root and runs the tests
+// from there, so that testdata/, examples/, action.yml and README.md are
+// read by the same paths a user sees.
 func TestMain(m *testing.M) {
+	if err := os.Chdir(".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "ecs-rollback-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

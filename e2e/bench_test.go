@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The recovery benchmark: the full auto-rollback, run by the built binary,
 // against the ECS and GitHub simulators with latency injected on every

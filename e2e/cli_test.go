@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package e2e
 
 // The operator CLI end to end: the built binary, run the way a person runs it
 // on a laptop (no GITHUB_ACTIONS; AWS credentials, region and

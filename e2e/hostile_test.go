@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Hostile or broken input: artifacts built to attack the reader, inputs
 // that cannot be parsed, and outside text built to inject Markdown, HTML or

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The benchmark's scenario, its two contenders (the built binary and the
 // shell baseline) and the figures read from the simulators' call logs.

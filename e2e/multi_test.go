@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Several services in one run: planned together, refused together, applied
 // concurrently, each to its own target.

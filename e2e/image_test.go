@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The image's promise, tested without Docker: the binary is static and runs
 // in an empty root that holds only itself and the CA bundle, as in the

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The same binary against moto_server, a widely used AWS emulator written
 // independently of our simulator. moto has quirks the action must cope with:

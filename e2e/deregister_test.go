@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // deregister-failed: after a verified rollback, the revision the service
 // left is deregistered, so nobody deploys it again by mistake.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Cancellation: a cancelled job sends SIGINT or SIGTERM. The action stops
 // waiting at once, writes outputs and a summary that tell the true state

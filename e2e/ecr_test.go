@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The target's images must still be in ECR: a lifecycle policy may have
 // expired them since the revision last ran.

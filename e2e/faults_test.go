@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Faults of the services the action talks to (throttling, server errors,
 // rate limits, expired links, missing permissions), the diagnostics shown
