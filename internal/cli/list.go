@@ -16,8 +16,8 @@ import (
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/imageref"
 	"github.com/deplight/ecs-rollback/internal/report"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
-	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // Limits of the list command.
@@ -117,7 +117,7 @@ type listing struct {
 	Family      string
 	Current     string // the task-definition ARN the service runs
 	SchemaLabel string
-	Revisions   []target.Revision // newest first
+	Revisions   []revision.Revision // newest first
 }
 
 // listRevisions reads the service, lists the newest limit ACTIVE revisions
@@ -128,7 +128,7 @@ func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service st
 	if err != nil {
 		return listing{}, fmt.Errorf("%w. Check --cluster, --service and the AWS region", err)
 	}
-	family, _, err := target.ParseARN(svc.TaskDefinition)
+	family, _, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
 		return listing{}, fmt.Errorf("service %s runs task definition %q, which cannot be read: %w", service, svc.TaskDefinition, err)
 	}
@@ -136,14 +136,14 @@ func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service st
 	if err != nil {
 		return listing{}, fmt.Errorf("list the revisions of family %s: %w", family, err)
 	}
-	if !slices.ContainsFunc(arns, func(a string) bool { return target.SameRevision(a, svc.TaskDefinition) }) {
+	if !slices.ContainsFunc(arns, func(a string) bool { return revision.SameRevision(a, svc.TaskDefinition) }) {
 		arns = append(arns, svc.TaskDefinition)
 	}
 	revs, err := describeAll(ctx, api, arns, listConcurrency)
 	if err != nil {
 		return listing{}, err
 	}
-	slices.SortStableFunc(revs, func(a, b target.Revision) int { return int(b.Number) - int(a.Number) })
+	slices.SortStableFunc(revs, func(a, b revision.Revision) int { return int(b.Number) - int(a.Number) })
 	return listing{
 		Cluster:     cluster,
 		Service:     service,
@@ -157,10 +157,10 @@ func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service st
 // describeAll describes every revision, at most concurrency at a time, and
 // returns them in the order of arns. The first error cancels the calls still
 // to come and is the one returned.
-func describeAll(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns []string, concurrency int) ([]target.Revision, error) {
+func describeAll(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns []string, concurrency int) ([]revision.Revision, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	revs := make([]target.Revision, len(arns))
+	revs := make([]revision.Revision, len(arns))
 	sem := make(chan struct{}, concurrency)
 	var (
 		wg    sync.WaitGroup
@@ -238,13 +238,13 @@ func writeListJSON(w io.Writer, l listing) error {
 			Revision: r.Number,
 			ARN:      r.ARN,
 			Status:   r.Status,
-			Current:  target.SameRevision(r.ARN, l.Current),
+			Current:  revision.SameRevision(r.ARN, l.Current),
 			Images:   make([]imageJSON, 0, len(r.Containers)),
 		}
 		if !r.RegisteredAt.IsZero() {
 			rj.RegisteredAt = r.RegisteredAt.UTC().Format(time.RFC3339)
 		}
-		rj.Schema, _ = target.SchemaVersion(r, l.SchemaLabel, "")
+		rj.Schema, _ = revision.SchemaVersion(r, l.SchemaLabel, "")
 		for _, c := range r.Containers {
 			rj.Images = append(rj.Images, imageJSON{Container: c.Name, Image: c.Image, Tag: imageref.Parse(c.Image).Display()})
 		}
@@ -265,7 +265,7 @@ func writeListText(w io.Writer, l listing) error {
 	fmt.Fprintf(tw, "\tREVISION\tIMAGE TAGS\tREGISTERED\t%s\n", strings.ToUpper(report.LogSafe(l.SchemaLabel)))
 	for _, r := range l.Revisions {
 		mark := ""
-		if target.SameRevision(r.ARN, l.Current) {
+		if revision.SameRevision(r.ARN, l.Current) {
 			mark = "*"
 		}
 		rev := strconv.Itoa(int(r.Number))
@@ -276,7 +276,7 @@ func writeListText(w io.Writer, l listing) error {
 		if !r.RegisteredAt.IsZero() {
 			registered = r.RegisteredAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		schema, ok := target.SchemaVersion(r, l.SchemaLabel, "")
+		schema, ok := revision.SchemaVersion(r, l.SchemaLabel, "")
 		if !ok {
 			schema = "-"
 		}
@@ -287,7 +287,7 @@ func writeListText(w io.Writer, l listing) error {
 
 // imageTags shows the version of each container's image: the tag alone for
 // a single container, name=tag for several.
-func imageTags(r target.Revision) string {
+func imageTags(r revision.Revision) string {
 	if len(r.Containers) == 0 {
 		return "-"
 	}
@@ -307,7 +307,7 @@ func imageTags(r target.Revision) string {
 
 // revisionLabel shows a task-definition reference as family:revision.
 func revisionLabel(ref string) string {
-	if f, n, err := target.ParseARN(ref); err == nil {
+	if f, n, err := revision.ParseARN(ref); err == nil {
 		return fmt.Sprintf("%s:%d", f, n)
 	}
 	return ref

@@ -15,6 +15,7 @@ import (
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/report"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/target"
@@ -287,7 +288,7 @@ func pin(cfg *config.Config, plan rollback.Result) {
 	if len(plan.Services) != 1 || plan.Services[0].To == nil || plan.Services[0].To.ARN == "" {
 		return
 	}
-	spec, err := target.ParseRevisionInput(plan.Services[0].To.ARN)
+	spec, err := revision.ParseRevisionInput(plan.Services[0].To.ARN)
 	if err != nil {
 		return // an emulator's bare family:revision: the runner resolves it again
 	}
@@ -304,7 +305,7 @@ func (c *rollbackCmd) unchanged(ctx context.Context, cfg config.Config, plan rol
 	var moved []string
 	for _, s := range plan.Services {
 		svc, ok := services[s.Service]
-		if s.From != nil && ok && target.SameRevision(svc.TaskDefinition, s.From.ARN) {
+		if s.From != nil && ok && revision.SameRevision(svc.TaskDefinition, s.From.ARN) {
 			continue
 		}
 		switch {
@@ -442,7 +443,7 @@ func exitCode(res rollback.Result) int {
 	return ExitOK
 }
 
-func revisionText(rev *target.Revision, tag string) string {
+func revisionText(rev *revision.Revision, tag string) string {
 	if rev == nil {
 		return "?"
 	}

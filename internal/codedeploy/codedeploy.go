@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // GetDeploymentGroupAPI is the client of GetDeploymentGroup.
@@ -88,7 +88,7 @@ type ECSService struct {
 // a name or an ARN.
 func (g Group) Deploys(cluster, service string) bool {
 	for _, s := range g.Services {
-		if target.ResourceName(s.Service) == target.ResourceName(service) && (cluster == "" || target.ResourceName(s.Cluster) == target.ResourceName(cluster)) {
+		if revision.ResourceName(s.Service) == revision.ResourceName(service) && (cluster == "" || revision.ResourceName(s.Cluster) == revision.ResourceName(cluster)) {
 			return true
 		}
 	}

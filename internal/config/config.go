@@ -5,7 +5,7 @@ package config
 import (
 	"time"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // Commands of the action.
@@ -30,8 +30,8 @@ type Config struct {
 	Services                  []string // split on commas and newlines, trimmed, empty dropped, duplicates removed
 	Environment               string
 	ProtectedEnvironments     []string
-	Revision                  string              // raw: "42", "family:42" or an ARN; syntax validated
-	RevisionSpec              target.RevisionSpec // Revision parsed; zero when Revision is empty
+	Revision                  string                // raw: "42", "family:42" or an ARN; syntax validated
+	RevisionSpec              revision.RevisionSpec // Revision parsed; zero when Revision is empty
 	ImageTag                  string
 	Confirm                   string
 	DeployWorkflow            string

@@ -14,7 +14,7 @@ import (
 
 	"github.com/deplight/ecs-rollback/internal/deploystate"
 	"github.com/deplight/ecs-rollback/internal/imageref"
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // defaults are the contract's defaults, the same as action.yml declares: an
@@ -219,7 +219,7 @@ func (l *loader) target(c *Config) {
 		}
 	}
 	if c.Revision != "" {
-		spec, err := target.ParseRevisionInput(c.Revision)
+		spec, err := revision.ParseRevisionInput(c.Revision)
 		if err != nil {
 			l.wrap("revision", err)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // inputNames is every input Load reads: the fake environment fails the test
@@ -146,7 +146,7 @@ func TestLoad(t *testing.T) {
 				Environment:           "prod",
 				ProtectedEnvironments: []string{"prod", "staging.eu", "live"},
 				Revision:              tdARN,
-				RevisionSpec:          target.RevisionSpec{Family: "web", Number: 41, ARN: tdARN},
+				RevisionSpec:          revision.RevisionSpec{Family: "web", Number: 41, ARN: tdARN},
 				Confirm:               "ROLLBACK-PROD",
 				DeployWorkflow:        "deploy.yml",
 				Branch:                "release/2024",
@@ -178,7 +178,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "revision number",
 			inputs: with(map[string]string{"revision": "42"}),
-			want:   defaultRollback(func(c *Config) { c.Revision, c.RevisionSpec = "42", target.RevisionSpec{Number: 42} }),
+			want:   defaultRollback(func(c *Config) { c.Revision, c.RevisionSpec = "42", revision.RevisionSpec{Number: 42} }),
 		},
 		{
 			name:   "numeric deploy workflow",

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // describeServicesMax is how many services one DescribeServices call takes.
@@ -110,7 +110,7 @@ func DescribeService(ctx context.Context, api ecs.DescribeServicesAPIClient, clu
 
 func findService(svcs []types.Service, asked string) (types.Service, bool) {
 	for _, s := range svcs {
-		if aws.ToString(s.ServiceArn) == asked || aws.ToString(s.ServiceName) == target.ResourceName(asked) {
+		if aws.ToString(s.ServiceArn) == asked || aws.ToString(s.ServiceName) == revision.ResourceName(asked) {
 			return s, true
 		}
 	}
@@ -119,7 +119,7 @@ func findService(svcs []types.Service, asked string) (types.Service, bool) {
 
 func findFailure(fs []types.Failure, asked string) (types.Failure, bool) {
 	for _, f := range fs {
-		if aws.ToString(f.Arn) == asked || target.ResourceName(aws.ToString(f.Arn)) == target.ResourceName(asked) {
+		if aws.ToString(f.Arn) == asked || revision.ResourceName(aws.ToString(f.Arn)) == revision.ResourceName(asked) {
 			return f, true
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
-	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // newSim starts a simulator and a real SDK client pointed at it.
@@ -308,9 +308,9 @@ func TestDescribeRevision(t *testing.T) {
 			t.Parallel()
 			got, err := ecsops.DescribeRevision(t.Context(), client, tt.ref)
 			require.NoError(t, err)
-			want := target.Revision{
+			want := revision.Revision{
 				ARN: arns[1], Family: "web", Number: 2, Status: "ACTIVE", RegisteredAt: st.RegisteredAt.Truncate(1e6),
-				Containers: []target.Container{
+				Containers: []revision.Container{
 					{Name: "app", Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:0000002", Labels: map[string]string{"schema-version": "1"}},
 					{Name: "log", Image: "fluent-bit:2"},
 				},
@@ -355,8 +355,8 @@ func TestFindRevision(t *testing.T) {
 	s, client := newSim(t)
 	register(s, "web", 100)
 	candidates := newestFirst("web", 100, 1) // candidates[i] is revision 100-i
-	tagged := func(revs ...int32) func(target.Revision) bool {
-		return func(r target.Revision) bool {
+	tagged := func(revs ...int32) func(revision.Revision) bool {
+		return func(r revision.Revision) bool {
 			for _, n := range revs {
 				if r.Number == n {
 					return true
@@ -370,7 +370,7 @@ func TestFindRevision(t *testing.T) {
 		name          string
 		arns          []string
 		concurrency   int
-		match         func(target.Revision) bool
+		match         func(revision.Revision) bool
 		wantRev       int32 // 0: none found
 		wantDescribed int   // -1: only "fewer than all"
 	}{

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // listPageSize is the largest page ListTaskDefinitions returns.
@@ -58,7 +58,7 @@ func ActiveRevisionARNs(ctx context.Context, api ecs.ListTaskDefinitionsAPIClien
 			return nil, fmt.Errorf("list ACTIVE task definitions with family prefix %s: %w", family, err)
 		}
 		for _, arn := range out.TaskDefinitionArns {
-			fam, n, err := target.ParseARN(arn)
+			fam, n, err := revision.ParseARN(arn)
 			if err != nil || fam != family {
 				continue
 			}
@@ -90,19 +90,19 @@ func ActiveRevisionARNs(ctx context.Context, api ecs.ListTaskDefinitionsAPIClien
 // DescribeRevision describes one task-definition revision, by ARN,
 // family:revision, or family (the latest ACTIVE revision).
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
-func DescribeRevision(ctx context.Context, api DescribeTaskDefinitionAPI, ref string) (target.Revision, error) {
+func DescribeRevision(ctx context.Context, api DescribeTaskDefinitionAPI, ref string) (revision.Revision, error) {
 	out, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)})
 	if err != nil {
-		return target.Revision{}, fmt.Errorf("describe task definition %s: %w", ref, err)
+		return revision.Revision{}, fmt.Errorf("describe task definition %s: %w", ref, err)
 	}
 	if out.TaskDefinition == nil {
-		return target.Revision{}, fmt.Errorf("describe task definition %s: the answer holds no task definition", ref)
+		return revision.Revision{}, fmt.Errorf("describe task definition %s: the answer holds no task definition", ref)
 	}
 	return fromSDKTaskDefinition(*out.TaskDefinition), nil
 }
 
-func fromSDKTaskDefinition(td types.TaskDefinition) target.Revision {
-	rev := target.Revision{
+func fromSDKTaskDefinition(td types.TaskDefinition) revision.Revision {
+	rev := revision.Revision{
 		ARN:          aws.ToString(td.TaskDefinitionArn),
 		Family:       aws.ToString(td.Family),
 		Number:       td.Revision,
@@ -110,7 +110,7 @@ func fromSDKTaskDefinition(td types.TaskDefinition) target.Revision {
 		RegisteredAt: aws.ToTime(td.RegisteredAt),
 	}
 	for _, c := range td.ContainerDefinitions {
-		rev.Containers = append(rev.Containers, target.Container{
+		rev.Containers = append(rev.Containers, revision.Container{
 			Name:   aws.ToString(c.Name),
 			Image:  aws.ToString(c.Image),
 			Labels: c.DockerLabels,
@@ -131,18 +131,18 @@ func fromSDKTaskDefinition(td types.TaskDefinition) target.Revision {
 // match (or when nothing matches) is returned; errors on older revisions are
 // irrelevant to the answer and ignored.
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
-func FindRevision(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, concurrency int, match func(target.Revision) bool) (rev target.Revision, found bool, described int, err error) {
+func FindRevision(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, concurrency int, match func(revision.Revision) bool) (rev revision.Revision, found bool, described int, err error) {
 	if concurrency <= 0 {
 		concurrency = defaultDescribeConcurrency
 	}
 	type result struct {
 		i   int
-		rev target.Revision
+		rev revision.Revision
 		err error
 	}
 	type state struct {
 		done, matched bool
-		rev           target.Revision
+		rev           revision.Revision
 		err           error
 	}
 	n := len(arns)
@@ -170,11 +170,11 @@ func FindRevision(ctx context.Context, api DescribeTaskDefinitionAPI, arns []str
 			frontier++
 		}
 		if frontier == n {
-			return target.Revision{}, false, described, nil
+			return revision.Revision{}, false, described, nil
 		}
 		if st := states[frontier]; st.done {
 			if st.err != nil {
-				return target.Revision{}, false, described, st.err
+				return revision.Revision{}, false, described, st.err
 			}
 			return st.rev, true, described, nil
 		}

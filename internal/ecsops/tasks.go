@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 const (
@@ -31,7 +31,7 @@ const (
 func StoppedTaskReasons(ctx context.Context, api StoppedTasksAPI, cluster, service, taskDefinitionARN string, max int) ([]string, error) {
 	p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{
 		Cluster:       optional(cluster),
-		ServiceName:   aws.String(target.ResourceName(service)),
+		ServiceName:   aws.String(revision.ResourceName(service)),
 		DesiredStatus: types.DesiredStatusStopped,
 		MaxResults:    aws.Int32(100),
 	})
@@ -51,7 +51,7 @@ func StoppedTaskReasons(ctx context.Context, api StoppedTasksAPI, cluster, servi
 			return nil, fmt.Errorf("describe stopped tasks of service %s in cluster %s: %w", service, cluster, err)
 		}
 		for _, t := range out.Tasks {
-			if taskDefinitionARN == "" || target.SameRevision(aws.ToString(t.TaskDefinitionArn), taskDefinitionARN) {
+			if taskDefinitionARN == "" || revision.SameRevision(aws.ToString(t.TaskDefinitionArn), taskDefinitionARN) {
 				tasks = append(tasks, t)
 			}
 		}
@@ -93,7 +93,7 @@ func stoppedReason(t types.Task) string {
 		}
 		parts = append(parts, part)
 	}
-	s := fmt.Sprintf("task %s: %s", target.ResourceName(aws.ToString(t.TaskArn)), reason)
+	s := fmt.Sprintf("task %s: %s", revision.ResourceName(aws.ToString(t.TaskArn)), reason)
 	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, "; ") + ")"
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // UpdateService points a service at a task-definition revision, which starts
@@ -38,7 +38,7 @@ func UpdateService(ctx context.Context, api UpdateServiceAPI, cluster, service, 
 
 // fullARN returns asked when got is the same revision written bare.
 func fullARN(got, asked string) string {
-	if got != "" && !strings.HasPrefix(got, "arn:") && strings.HasPrefix(asked, "arn:") && target.SameRevision(got, asked) {
+	if got != "" && !strings.HasPrefix(got, "arn:") && strings.HasPrefix(asked, "arn:") && revision.SameRevision(got, asked) {
 		return asked
 	}
 	return got

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/deplight/ecs-rollback/internal/poll"
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // Poll delays of WaitStable. The SDK's own services-stable waiter starts at
@@ -128,7 +128,7 @@ func IsStable(s Service, targetARN string) bool {
 	}
 	d := s.Deployments[0]
 	return d.Status == "PRIMARY" &&
-		d.TaskDefinition != "" && target.SameRevision(d.TaskDefinition, targetARN) &&
+		d.TaskDefinition != "" && revision.SameRevision(d.TaskDefinition, targetARN) &&
 		d.RunningCount == d.DesiredCount &&
 		s.RunningCount == s.DesiredCount &&
 		(d.RolloutState == "" || d.RolloutState == "COMPLETED")
@@ -138,7 +138,7 @@ func IsStable(s Service, targetARN string) bool {
 // one if it is the target, else the newest of the target (after a circuit
 // breaker rollback the failed deployment is no longer PRIMARY).
 func targetDeployment(s Service, targetARN string) (Deployment, bool) {
-	if p, ok := s.Primary(); ok && target.SameRevision(p.TaskDefinition, targetARN) {
+	if p, ok := s.Primary(); ok && revision.SameRevision(p.TaskDefinition, targetARN) {
 		return p, true
 	}
 	var (
@@ -146,7 +146,7 @@ func targetDeployment(s Service, targetARN string) (Deployment, bool) {
 		found bool
 	)
 	for _, d := range s.Deployments {
-		if target.SameRevision(d.TaskDefinition, targetARN) && (!found || d.CreatedAt.After(best.CreatedAt)) {
+		if revision.SameRevision(d.TaskDefinition, targetARN) && (!found || d.CreatedAt.After(best.CreatedAt)) {
 			best, found = d, true
 		}
 	}

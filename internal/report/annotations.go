@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
-	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // Annotation levels, as the workflow commands name them.
@@ -147,7 +147,7 @@ func serviceClause(r rollback.Result, s rollback.ServiceResult) string {
 }
 
 // revisionText is "45 (abc1234)", "45" without a tag, or "unknown".
-func revisionText(rev *target.Revision, tag string) string {
+func revisionText(rev *revision.Revision, tag string) string {
 	n := revisionNumber(rev)
 	if n == "" {
 		n = "unknown"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/deplight/ecs-rollback/internal/deploystate"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -27,8 +28,8 @@ const (
 // evil is what an attacker puts in every value they control.
 const evil = "<script>alert(1)</script> [click](http://evil) | pipe | ::set-output name=x::y `whoami`\nnext line\r"
 
-func revision(family string, n int32) *target.Revision {
-	return &target.Revision{
+func newRevision(family string, n int32) *revision.Revision {
+	return &revision.Revision{
 		ARN:    fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/%s:%d", family, n),
 		Family: family,
 		Number: n,
@@ -67,7 +68,7 @@ func lastGood() *source.Deployment {
 			Environment:       "prod",
 			CommitSHA:         shaGood,
 			Timestamp:         "2024-04-30T16:20:00Z",
-			TaskDefinitionARN: revision("web", 42).ARN,
+			TaskDefinitionARN: newRevision("web", 42).ARN,
 		},
 	}
 }
@@ -115,9 +116,9 @@ func rolledBack() rollback.Result {
 		Services: []rollback.ServiceResult{{
 			Service:      "web",
 			Outcome:      rollback.RolledBack,
-			From:         revision("web", 45),
+			From:         newRevision("web", 45),
 			FromImageTag: "abc1234",
-			To:           revision("web", 42),
+			To:           newRevision("web", 42),
 			ToImageTag:   "def5678",
 			How:          target.HowRecordedARN,
 			Checks:       passingChecks(),
@@ -148,9 +149,9 @@ func alreadyCurrent() rollback.Result {
 		Services: []rollback.ServiceResult{{
 			Service:      "web",
 			Outcome:      rollback.AlreadyCurrent,
-			From:         revision("web", 42),
+			From:         newRevision("web", 42),
 			FromImageTag: "def5678",
-			To:           revision("web", 42),
+			To:           newRevision("web", 42),
 			ToImageTag:   "def5678",
 			How:          target.HowRecordedARN,
 			Checks: []safety.Check{
@@ -176,9 +177,9 @@ func planned() rollback.Result {
 		Services: []rollback.ServiceResult{{
 			Service:      "web",
 			Outcome:      rollback.Planned,
-			From:         revision("web", 45),
+			From:         newRevision("web", 45),
 			FromImageTag: "abc1234",
-			To:           revision("web", 42),
+			To:           newRevision("web", 42),
 			ToImageTag:   "def5678",
 			How:          target.HowImageTag,
 			Checks: append(passingChecks()[:5],
@@ -253,9 +254,9 @@ func failedRollout() rollback.Result {
 			Outcome:      rollback.Failed,
 			Reason:       "rollout-failed",
 			Message:      "ECS deployment circuit breaker: tasks failed to start.",
-			From:         revision("web", 45),
+			From:         newRevision("web", 45),
 			FromImageTag: "abc1234",
-			To:           revision("web", 42),
+			To:           newRevision("web", 42),
 			ToImageTag:   "def5678",
 			How:          target.HowRecordedARN,
 			Checks:       passingChecks(),
@@ -298,9 +299,9 @@ func failedSchemaDowngrade() rollback.Result {
 			Outcome:      rollback.Failed,
 			Reason:       "schema-downgrade",
 			Message:      "revision 42 has database schema version 17, lower than 18 on revision 45",
-			From:         revision("web", 45),
+			From:         newRevision("web", 45),
 			FromImageTag: "abc1234",
-			To:           revision("web", 42),
+			To:           newRevision("web", 42),
 			ToImageTag:   "def5678",
 			How:          target.HowImageTag,
 			Checks:       checks,
@@ -324,9 +325,9 @@ func multiPartial() rollback.Result {
 			{
 				Service:      "web",
 				Outcome:      rollback.RolledBack,
-				From:         revision("web", 45),
+				From:         newRevision("web", 45),
 				FromImageTag: "abc1234",
-				To:           revision("web", 42),
+				To:           newRevision("web", 42),
 				ToImageTag:   "def5678",
 				How:          target.HowRecordedARN,
 				Checks:       passingChecks()[:2],
@@ -337,9 +338,9 @@ func multiPartial() rollback.Result {
 				Outcome:      rollback.Failed,
 				Reason:       "wait-timeout",
 				Message:      "api was not stable on revision 10 within 10m0s.",
-				From:         revision("api", 12),
+				From:         newRevision("api", 12),
 				FromImageTag: "abc1234",
-				To:           revision("api", 10),
+				To:           newRevision("api", 10),
 				ToImageTag:   "def5678",
 				How:          target.HowImageTag,
 				Checks: []safety.Check{
@@ -355,9 +356,9 @@ func multiPartial() rollback.Result {
 			{
 				Service:      "worker",
 				Outcome:      rollback.AlreadyCurrent,
-				From:         revision("worker", 7),
+				From:         newRevision("worker", 7),
 				FromImageTag: "def5678",
-				To:           revision("worker", 7),
+				To:           newRevision("worker", 7),
 				ToImageTag:   "def5678",
 				How:          target.HowImageTag,
 			},
@@ -377,7 +378,7 @@ func recorded() rollback.Result {
 		Cluster:     "prod-cluster",
 		Environment: "prod",
 		ImageTag:    "def5678",
-		Services:    []rollback.ServiceResult{{Service: "web", Outcome: rollback.Recorded, From: revision("web", 42), FromImageTag: "def5678"}},
+		Services:    []rollback.ServiceResult{{Service: "web", Outcome: rollback.Recorded, From: newRevision("web", 42), FromImageTag: "def5678"}},
 		StatePath:   "deployment-state",
 		Timings:     []rollback.Timing{{Phase: "record", Duration: 120 * time.Millisecond}},
 	}
@@ -385,7 +386,7 @@ func recorded() rollback.Result {
 
 // injection puts evil into every value that comes from outside.
 func injection() rollback.Result {
-	from, to := revision("web", 45), revision("web", 42)
+	from, to := newRevision("web", 45), newRevision("web", 42)
 	from.ARN, to.ARN = evil, evil
 	return rollback.Result{
 		Outcome:     rollback.Failed,

@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
-	"github.com/deplight/ecs-rollback/internal/target"
 )
 
 // Output is one step output, as set with go-githubactions' SetOutput.
@@ -125,14 +125,14 @@ func targetTag(r rollback.Result, s rollback.ServiceResult) string {
 	return r.ImageTag
 }
 
-func arnOf(rev *target.Revision) string {
+func arnOf(rev *revision.Revision) string {
 	if rev == nil {
 		return ""
 	}
 	return rev.ARN
 }
 
-func revisionNumber(rev *target.Revision) string {
+func revisionNumber(rev *revision.Revision) string {
 	if rev == nil || rev.Number <= 0 {
 		return ""
 	}

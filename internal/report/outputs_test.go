@@ -94,7 +94,7 @@ func TestOutputs(t *testing.T) {
 			name: "service reason and outcome stand in for missing overall ones; tag looked for without a target",
 			result: rollback.Result{
 				ImageTag: "def5678",
-				Services: []rollback.ServiceResult{{Service: "web", Outcome: rollback.Failed, Reason: "no-matching-revision", From: revision("web", 45)}},
+				Services: []rollback.ServiceResult{{Service: "web", Outcome: rollback.Failed, Reason: "no-matching-revision", From: newRevision("web", 45)}},
 			},
 			want: []Output{
 				{"result", "failed"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -513,7 +514,7 @@ func outcomeLabel(o rollback.Outcome) md {
 }
 
 // revisionMD is "revision 45 (<code>abc1234</code>)", or "" without a revision.
-func revisionMD(rev *target.Revision, tag string) md {
+func revisionMD(rev *revision.Revision, tag string) md {
 	n := revisionNumber(rev)
 	if n == "" {
 		return ""

@@ -10,7 +10,7 @@ import (
 
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // diagnosticsTimeout bounds the reads made to explain a failed rollout.
@@ -44,7 +44,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 		p.fail = r.applyFailure(ctx, err, ReasonVerifyFailed, "verify service "+sr.Service)
 		return
 	}
-	if !target.SameRevision(svc.TaskDefinition, to.ARN) {
+	if !revision.SameRevision(svc.TaskDefinition, to.ARN) {
 		p.fail = fail(ReasonVerifyFailed,
 			"after the rollback, service %s runs %s instead of the target %s: another deployment may have started. Check the service in the ECS console.",
 			sr.Service, svc.TaskDefinition, to.ARN)
@@ -54,7 +54,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 
 	// Deregister the revision left behind. The rollback stands whatever
 	// happens here: a failure is a warning.
-	if cfg.DeregisterFailed && sr.From != nil && !target.SameRevision(sr.From.ARN, to.ARN) {
+	if cfg.DeregisterFailed && sr.From != nil && !revision.SameRevision(sr.From.ARN, to.ARN) {
 		r.logf("DeregisterTaskDefinition %s", sr.From.ARN)
 		if err := ecsops.Deregister(ctx, r.ECS, sr.From.ARN); err != nil {
 			p.warnings = append(p.warnings, fmt.Sprintf(

@@ -13,7 +13,7 @@ import (
 	"github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // cdPlan is what planning learned about a CODE_DEPLOY service.
@@ -157,7 +157,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		if err != nil {
 			return r.applyFailure(ctx, err, ReasonVerifyFailed, "describe service "+sr.Service+" after stopping its CodeDeploy deployment")
 		}
-		if target.SameRevision(svc.TaskDefinition, to.ARN) {
+		if revision.SameRevision(svc.TaskDefinition, to.ARN) {
 			return nil
 		}
 		r.logf("%s runs %s after the stop, not the target: creating a CodeDeploy deployment of revision %d", sr.Service, svc.TaskDefinition, to.Number)

@@ -10,6 +10,7 @@ import (
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecrcheck"
 	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
 	"github.com/deplight/ecs-rollback/internal/target"
@@ -17,7 +18,7 @@ import (
 
 // prepared is what the ECS chain learns before the target tag is known.
 type prepared struct {
-	current target.Revision
+	current revision.Revision
 	family  string
 	active  []string // ACTIVE revisions below the current one, newest first
 	inProg  bool     // a deployment is rolling out right now
@@ -130,7 +131,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 // below it.
 func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Service, speculate bool) (prepared, *failure) {
 	out := prepared{revs: r.ECS}
-	family, number, err := target.ParseARN(svc.TaskDefinition)
+	family, number, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
 		return out, fail(ReasonECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
 	}
@@ -202,7 +203,7 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 	var warns []string
 	cur := pre.current
 	p.result.From = &cur
-	p.result.FromImageTag = target.ImageTag(cur, cfg.ContainerName)
+	p.result.FromImageTag = revision.ImageTag(cur, cfg.ContainerName)
 
 	tgt, how, f := r.pickTarget(ctx, cfg, pre, tag, recorded, &warns)
 	if f != nil {
@@ -210,7 +211,7 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 	}
 	p.result.To = &tgt
 	p.result.How = how
-	p.result.ToImageTag = target.ImageTag(tgt, cfg.ContainerName)
+	p.result.ToImageTag = revision.ImageTag(tgt, cfg.ContainerName)
 	if how == target.HowImageTag && tag != "" {
 		p.result.ToImageTag = tag
 	}
@@ -245,7 +246,7 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 			p.result.Message = "a deployment to the target revision was already in progress; the action waited for it instead of starting another"
 			if prev, ok := r.leaving(ctx, p.service, cur); ok {
 				p.result.From = &prev
-				p.result.FromImageTag = target.ImageTag(prev, cfg.ContainerName)
+				p.result.FromImageTag = revision.ImageTag(prev, cfg.ContainerName)
 			}
 			return warns, nil
 		}
@@ -269,15 +270,15 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 
 // leaving is the revision a service is rolling out of while a deployment to
 // current is under way: that of its older, non-PRIMARY deployment.
-func (r *Runner) leaving(ctx context.Context, svc ecsops.Service, current target.Revision) (target.Revision, bool) {
+func (r *Runner) leaving(ctx context.Context, svc ecsops.Service, current revision.Revision) (revision.Revision, bool) {
 	for _, d := range svc.Deployments {
-		if d.Status == "PRIMARY" || target.SameRevision(d.TaskDefinition, current.ARN) {
+		if d.Status == "PRIMARY" || revision.SameRevision(d.TaskDefinition, current.ARN) {
 			continue
 		}
 		rev, err := ecsops.DescribeRevision(ctx, r.ECS, d.TaskDefinition)
 		return rev, err == nil
 	}
-	return target.Revision{}, false
+	return revision.Revision{}, false
 }
 
 // ecrCheckTimeout bounds the ECR check of one target, so that an ECR that
@@ -285,7 +286,7 @@ func (r *Runner) leaving(ctx context.Context, svc ecsops.Service, current target
 const ecrCheckTimeout = 30 * time.Second
 
 // checkImages asks ECR whether the images of rev still exist.
-func (r *Runner) checkImages(ctx context.Context, rev target.Revision) safety.Check {
+func (r *Runner) checkImages(ctx context.Context, rev revision.Revision) safety.Check {
 	if r.ECR == nil {
 		return ecrcheck.Unavailable("no ECR client is configured")
 	}
@@ -303,16 +304,16 @@ func (r *Runner) checkImages(ctx context.Context, rev target.Revision) safety.Ch
 // pickTarget chooses the target revision: the manual revision, else the
 // recorded task definition, else the newest revision carrying the tag, else
 // the fallback.
-func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared, tag, recorded string, warns *[]string) (target.Revision, target.How, *failure) {
+func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared, tag, recorded string, warns *[]string) (revision.Revision, target.How, *failure) {
 	cur := pre.current
 	if cfg.Revision != "" {
-		spec, err := target.ParseRevisionInput(cfg.Revision)
+		spec, err := revision.ParseRevisionInput(cfg.Revision)
 		if err != nil {
-			return target.Revision{}, "", fail(ReasonCheckFailed, "revision input: %v", err)
+			return revision.Revision{}, "", fail(ReasonCheckFailed, "revision input: %v", err)
 		}
 		ref := spec.ARN
 		if spec.Family != "" && spec.Family != pre.family {
-			return target.Revision{}, "", fail(ReasonOtherFamily,
+			return revision.Revision{}, "", fail(ReasonOtherFamily,
 				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families. Give a revision of family %s (42, %s:42 or its ARN).",
 				cfg.Revision, spec.Family, pre.family, pre.family, pre.family)
 		}
@@ -325,19 +326,19 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 			if f.reason == ReasonTargetNotActive {
 				f.msg += fmt.Sprintf(" Check that revision %s exists (aws ecs list-task-definitions --family-prefix %s), or give image-tag instead.", ref, pre.family)
 			}
-			return target.Revision{}, "", f
+			return revision.Revision{}, "", f
 		}
 		return rev, target.HowManualRevision, nil
 	}
 
 	if recorded != "" {
-		fam, _, err := target.ParseARN(recorded)
+		fam, _, err := revision.ParseARN(recorded)
 		switch {
 		case err != nil:
 			*warns = append(*warns, fmt.Sprintf("the recorded task definition %q cannot be read; searching by image tag", recorded))
 		case fam != pre.family:
 			*warns = append(*warns, fmt.Sprintf("the recorded task definition belongs to family %s, not %s; searching by image tag", fam, pre.family))
-		case target.SameRevision(recorded, cur.ARN):
+		case revision.SameRevision(recorded, cur.ARN):
 			return cur, target.HowRecordedARN, nil
 		default:
 			rev, err := ecsops.DescribeRevision(ctx, pre.revs, recorded)
@@ -345,7 +346,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 				return rev, target.HowRecordedARN, nil
 			}
 			if ctx.Err() != nil {
-				return target.Revision{}, "", asFailure(ctx, err, ReasonECSError)
+				return revision.Revision{}, "", asFailure(ctx, err, ReasonECSError)
 			}
 			*warns = append(*warns, fmt.Sprintf("the recorded task definition %s is not ACTIVE; searching by image tag", recorded))
 		}
@@ -354,12 +355,12 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	if target.Matches(cur, tag, cfg.ContainerName) {
 		return cur, target.HowImageTag, nil
 	}
-	rev, found, described, err := ecsops.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev target.Revision) bool {
+	rev, found, described, err := ecsops.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev revision.Revision) bool {
 		return target.Matches(rev, tag, cfg.ContainerName)
 	})
 	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)
 	if err != nil {
-		return target.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), ReasonECSError)
+		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), ReasonECSError)
 	}
 	if found {
 		return rev, target.HowImageTag, nil
@@ -367,15 +368,15 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 
 	searched := fmt.Sprintf("none of the %d newest ACTIVE revisions of %s below %d carries image tag %s", len(pre.active), pre.family, cur.Number, tag)
 	if cfg.Fallback != config.FallbackPrevious {
-		return target.Revision{}, "", fail(ReasonNoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
+		return revision.Revision{}, "", fail(ReasonNoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
 	}
 	prevARN, ok := target.Fallback(cur, pre.active)
 	if !ok {
-		return target.Revision{}, "", fail(ReasonNoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
+		return revision.Revision{}, "", fail(ReasonNoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
 	}
 	prev, err := ecsops.DescribeRevision(ctx, r.ECS, prevARN)
 	if err != nil {
-		return target.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), ReasonECSError)
+		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), ReasonECSError)
 	}
 	*warns = append(*warns, searched+"; falling back to the previous revision "+fmt.Sprint(prev.Number))
 	return prev, target.HowFallbackPrevious, nil

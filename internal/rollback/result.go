@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
 	"github.com/deplight/ecs-rollback/internal/target"
@@ -51,9 +52,9 @@ type ServiceResult struct {
 	Outcome        Outcome
 	Reason         string
 	Message        string
-	From           *target.Revision // what the service ran before
+	From           *revision.Revision // what the service ran before
 	FromImageTag   string
-	To             *target.Revision // the target
+	To             *revision.Revision // the target
 	ToImageTag     string
 	How            target.How
 	Checks         []safety.Check

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // Names of the checks, in the order Evaluate reports them. NameImagesInECR is
@@ -29,14 +29,14 @@ const (
 
 // Input is everything the safety checks look at, for one service.
 type Input struct {
-	Service       string          // service name, for the messages
-	ServiceFamily string          // task-definition family the service runs; empty: the current revision's
-	Controller    string          // deploymentController.type: ECS, CODE_DEPLOY, EXTERNAL; empty means ECS
-	Current       target.Revision // the revision the service runs now
-	Target        target.Revision // the revision to roll back to; ignored when !TargetFound
-	TargetFound   bool            // false when DescribeTaskDefinition found no target
-	SchemaLabel   string          // docker label with the schema version; empty skips the schema check
-	ContainerName string          // container whose label counts; empty: the first that has it
+	Service       string            // service name, for the messages
+	ServiceFamily string            // task-definition family the service runs; empty: the current revision's
+	Controller    string            // deploymentController.type: ECS, CODE_DEPLOY, EXTERNAL; empty means ECS
+	Current       revision.Revision // the revision the service runs now
+	Target        revision.Revision // the revision to roll back to; ignored when !TargetFound
+	TargetFound   bool              // false when DescribeTaskDefinition found no target
+	SchemaLabel   string            // docker label with the schema version; empty skips the schema check
+	ContainerName string            // container whose label counts; empty: the first that has it
 	// AllowSchemaDowngrade turns a lower schema version from a failure into a
 	// warning (the allow-schema-downgrade input).
 	AllowSchemaDowngrade bool
@@ -47,18 +47,18 @@ type Input struct {
 
 // familyNumber returns the family and number of a revision, from the ARN
 // when the fields are not filled.
-func familyNumber(rev target.Revision) (string, int32) {
+func familyNumber(rev revision.Revision) (string, int32) {
 	if rev.Family != "" && rev.Number > 0 {
 		return rev.Family, rev.Number
 	}
-	if f, n, err := target.ParseARN(rev.ARN); err == nil {
+	if f, n, err := revision.ParseARN(rev.ARN); err == nil {
 		return f, n
 	}
 	return rev.Family, rev.Number
 }
 
 // label names a revision in messages: family:number, else its ARN.
-func label(rev target.Revision) string {
+func label(rev revision.Revision) string {
 	if f, n := familyNumber(rev); f != "" && n > 0 {
 		return fmt.Sprintf("%s:%d", f, n)
 	}
@@ -171,8 +171,8 @@ func checkSchema(in Input) Check {
 		c.Status, c.Detail = Skip, "no schema-label is configured"
 		return c
 	}
-	cur, curOK := target.SchemaVersion(in.Current, in.SchemaLabel, in.ContainerName)
-	tgt, tgtOK := target.SchemaVersion(in.Target, in.SchemaLabel, in.ContainerName)
+	cur, curOK := revision.SchemaVersion(in.Current, in.SchemaLabel, in.ContainerName)
+	tgt, tgtOK := revision.SchemaVersion(in.Target, in.SchemaLabel, in.ContainerName)
 	switch {
 	case !curOK && !tgtOK:
 		c.Status, c.Detail = Skip, fmt.Sprintf("neither revision has the label %s", in.SchemaLabel)
@@ -184,7 +184,7 @@ func checkSchema(in Input) Check {
 		c.Status, c.Detail = Warn, fmt.Sprintf("the target has %s %s but the current revision has no such label; cannot tell whether the schema goes down", in.SchemaLabel, tgt)
 		return c
 	}
-	order, err := target.CompareSchema(tgt, cur)
+	order, err := revision.CompareSchema(tgt, cur)
 	switch {
 	case err != nil:
 		c.Status, c.Detail = Warn, fmt.Sprintf("%s %s of the target and %s of the current revision cannot be compared", in.SchemaLabel, tgt, cur)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deplight/ecs-rollback/internal/target"
+	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 func arn(family string, n int) string {
@@ -16,14 +16,14 @@ func arn(family string, n int) string {
 
 // rev is an ACTIVE revision of family whose app container carries the
 // schema-version label when schema is not empty.
-func rev(family string, n int, schema string) target.Revision {
+func rev(family string, n int, schema string) revision.Revision {
 	labels := map[string]string{}
 	if schema != "" {
 		labels["schema-version"] = schema
 	}
-	return target.Revision{
+	return revision.Revision{
 		ARN: arn(family, n), Family: family, Number: int32(n), Status: "ACTIVE",
-		Containers: []target.Container{{Name: "app", Image: "app:abc1234", Labels: labels}},
+		Containers: []revision.Container{{Name: "app", Image: "app:abc1234", Labels: labels}},
 	}
 }
 
@@ -101,14 +101,14 @@ func TestEvaluate(t *testing.T) {
 			name: "service family given explicitly",
 			change: func(in *Input) {
 				in.ServiceFamily = "web"
-				in.Current = target.Revision{ARN: arn("web", 42), Status: "ACTIVE"}
+				in.Current = revision.Revision{ARN: arn("web", 42), Status: "ACTIVE"}
 				in.SchemaLabel = ""
 			},
 			want: []Status{Pass, Pass, Pass, Skip, Pass},
 		},
 		{
 			name:   "fields filled from ARNs only",
-			change: func(in *Input) { in.Target = target.Revision{ARN: arn("web", 41), Status: "ACTIVE"} },
+			change: func(in *Input) { in.Target = revision.Revision{ARN: arn("web", 41), Status: "ACTIVE"} },
 			want:   []Status{Pass, Pass, Pass, Warn, Pass},
 		},
 		{
@@ -260,10 +260,10 @@ func TestAlreadyCurrent(t *testing.T) {
 	}{
 		{"older target", nil, false},
 		{"same revision", func(in *Input) { in.Target = in.Current }, true},
-		{"same revision named by ARN only", func(in *Input) { in.Target = target.Revision{ARN: in.Current.ARN} }, true},
+		{"same revision named by ARN only", func(in *Input) { in.Target = revision.Revision{ARN: in.Current.ARN} }, true},
 		{"same number, other family", func(in *Input) { in.Target = rev("api", 42, "") }, false},
 		{"target not found", func(in *Input) { in.Target = in.Current; in.TargetFound = false }, false},
-		{"nothing known", func(in *Input) { in.Target, in.Current = target.Revision{}, target.Revision{} }, false},
+		{"nothing known", func(in *Input) { in.Target, in.Current = revision.Revision{}, revision.Revision{} }, false},
 	}
 	for _, tt := range tests {
 		in := base()

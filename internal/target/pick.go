@@ -5,44 +5,17 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/deplight/ecs-rollback/internal/revision"
+
 	"github.com/deplight/ecs-rollback/internal/imageref"
 )
-
-// findContainer returns the container called name, or the first container
-// when name is empty.
-func findContainer(rev Revision, name string) (Container, bool) {
-	if name == "" {
-		if len(rev.Containers) == 0 {
-			return Container{}, false
-		}
-		return rev.Containers[0], true
-	}
-	for _, c := range rev.Containers {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return Container{}, false
-}
-
-// ImageTag returns, for display, the tag of the image of the container called
-// container, or of the first container when container is empty; an image
-// pinned only by digest gives its short digest (see [imageref.Ref.Display]).
-// It returns "" when there is no such container or its image has neither.
-func ImageTag(rev Revision, container string) string {
-	c, ok := findContainer(rev, container)
-	if !ok {
-		return ""
-	}
-	return imageref.Parse(c.Image).Display()
-}
 
 // Matches reports whether the revision runs an image carrying tag: in any of
 // its containers when container is empty, else only in the container of that
 // name (false when the revision has no such container). Tags match as
 // [imageref.Ref.MatchesTag] says: exactly, by a hex prefix of 7 or more, or by
 // digest.
-func Matches(rev Revision, tag, container string) bool {
+func Matches(rev revision.Revision, tag, container string) bool {
 	for _, c := range rev.Containers {
 		if container != "" && c.Name != container {
 			continue
@@ -73,7 +46,7 @@ func Candidates(arns []string, current int32, limit int) []string {
 	var below []entry
 	seen := make(map[string]bool, len(arns))
 	for _, arn := range arns {
-		_, n, err := ParseARN(arn)
+		_, n, err := revision.ParseARN(arn)
 		if err != nil || n >= current || seen[arn] {
 			continue
 		}
@@ -108,13 +81,13 @@ func Candidates(arns []string, current int32, limit int) []string {
 // already-current outcome, and a newer one is refused by the safety checks,
 // both of which the operator should see rather than a silent search by tag.
 func PickRecorded(recordedARN, family string, activeARNs []string) (string, bool) {
-	recFamily, recNumber, err := ParseARN(recordedARN)
+	recFamily, recNumber, err := revision.ParseARN(recordedARN)
 	if err != nil || family == "" || recFamily != family {
 		return "", false
 	}
 	recIsARN := strings.HasPrefix(recordedARN, "arn:")
 	for _, arn := range activeARNs {
-		f, n, err := ParseARN(arn)
+		f, n, err := revision.ParseARN(arn)
 		if err != nil || f != family || n != recNumber {
 			continue
 		}
@@ -132,10 +105,10 @@ func PickRecorded(recordedARN, family string, activeARNs []string) (string, bool
 // (not in activeARNs) or does not exist, Fallback returns false: it does not
 // skip further back, because a revision two or more steps back was never
 // checked to be a good deployment.
-func Fallback(current Revision, activeARNs []string) (string, bool) {
+func Fallback(current revision.Revision, activeARNs []string) (string, bool) {
 	family, number := current.Family, current.Number
 	if family == "" || number == 0 {
-		f, n, err := ParseARN(current.ARN)
+		f, n, err := revision.ParseARN(current.ARN)
 		if err != nil {
 			return "", false
 		}
@@ -145,7 +118,7 @@ func Fallback(current Revision, activeARNs []string) (string, bool) {
 		return "", false
 	}
 	for _, arn := range activeARNs {
-		f, n, err := ParseARN(arn)
+		f, n, err := revision.ParseARN(arn)
 		if err == nil && f == family && n == number-1 {
 			return arn, true
 		}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/deplight/ecs-rollback/internal/revision"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -14,43 +16,19 @@ const (
 	repo    = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web"
 )
 
+const arnPrefix = "arn:aws:ecs:eu-west-1:123456789012:task-definition/"
+
 func arn(family string, n int) string { return arnPrefix + family + ":" + strconv.Itoa(n) }
 
-func rev(n int, containers ...Container) Revision {
-	return Revision{ARN: arn("web", n), Family: "web", Number: int32(n), Status: "ACTIVE", Containers: containers}
-}
-
-func TestImageTag(t *testing.T) {
-	t.Parallel()
-	r := rev(3,
-		Container{Name: "app", Image: repo + ":" + sha},
-		Container{Name: "sidecar", Image: "public.ecr.aws/aws-observability/aws-otel-collector@" + digest},
-		Container{Name: "bare", Image: "busybox"},
-	)
-	tests := []struct {
-		container, want string
-	}{
-		{"", sha},
-		{"app", sha},
-		{"sidecar", "sha256:0123456789ab"},
-		{"bare", ""},
-		{"missing", ""},
-	}
-	for _, tt := range tests {
-		if got := ImageTag(r, tt.container); got != tt.want {
-			t.Errorf("ImageTag(rev, %q) = %q, want %q", tt.container, got, tt.want)
-		}
-	}
-	if got := ImageTag(Revision{}, ""); got != "" {
-		t.Errorf("ImageTag of a revision without containers = %q, want empty", got)
-	}
+func rev(n int, containers ...revision.Container) revision.Revision {
+	return revision.Revision{ARN: arn("web", n), Family: "web", Number: int32(n), Status: "ACTIVE", Containers: containers}
 }
 
 func TestMatches(t *testing.T) {
 	t.Parallel()
 	r := rev(3,
-		Container{Name: "app", Image: repo + ":" + sha},
-		Container{Name: "sidecar", Image: "nginx:1.25@" + digest},
+		revision.Container{Name: "app", Image: repo + ":" + sha},
+		revision.Container{Name: "sidecar", Image: "nginx:1.25@" + digest},
 	)
 	tests := []struct {
 		name           string
@@ -179,7 +157,7 @@ func TestFallback(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		current Revision
+		current revision.Revision
 		active  []string
 		want    string
 		wantOK  bool
@@ -188,8 +166,8 @@ func TestFallback(t *testing.T) {
 		{"previous is inactive: no skipping further", rev(42), []string{arn("web", 40), arn("web", 42)}, "", false},
 		{"first revision", rev(1), []string{arn("web", 1)}, "", false},
 		{"same number in another family", rev(42), []string{arn("api", 41), arn("web", 42)}, "", false},
-		{"family and number from the ARN", Revision{ARN: arn("web", 42)}, []string{arn("web", 41)}, arn("web", 41), true},
-		{"unknown current", Revision{}, []string{arn("web", 41)}, "", false},
+		{"family and number from the ARN", revision.Revision{ARN: arn("web", 42)}, []string{arn("web", 41)}, arn("web", 41), true},
+		{"unknown current", revision.Revision{}, []string{arn("web", 41)}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
