@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"context"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	cfg, err := config.Load(action.GetInput, config.WithLookup(config.EnvLookup(lookupEnv)))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidInput,
+			Outcome: rollback.Failed, Reason: reason.InvalidInput,
 			Message: "invalid inputs, nothing was done: " + strings.ReplaceAll(err.Error(), "\n", "; "),
 		})
 	}
@@ -80,7 +81,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 		if cfg.Cluster != "" && len(cfg.Services) > 0 {
 			clients, err := newActionAWS(ctx)
 			if err != nil {
-				return finish(action, failedResult(rollback.ReasonAWSConfig, err))
+				return finish(action, failedResult(reason.AWSConfig, err))
 			}
 			runner.ECS = clients.ECS
 		}
@@ -94,13 +95,13 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	event, err := readEvent(getenv("GITHUB_EVENT_NAME"), getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		return finish(action, rollback.Result{
-			Outcome: rollback.Failed, Reason: rollback.ReasonInvalidEvent,
+			Outcome: rollback.Failed, Reason: reason.InvalidEvent,
 			Message: fmt.Sprintf("%v. The action must run in a GitHub Actions job, which provides GITHUB_EVENT_PATH.", err),
 		})
 	}
 	clients, err := newActionAWS(ctx)
 	if err != nil {
-		return finish(action, failedResult(rollback.ReasonAWSConfig, err))
+		return finish(action, failedResult(reason.AWSConfig, err))
 	}
 	runner := &rollback.Runner{
 		ECS: clients.ECS, CodeDeploy: clients.CodeDeploy, ECR: clients.ECR,
@@ -110,7 +111,7 @@ func runAction(ctx context.Context, action *githubactions.Action, lookupEnv func
 	if owner, name, ok := strings.Cut(repo, "/"); ok {
 		finder, err := newFinder(getenv("GITHUB_API_URL"), cfg.GitHubToken, owner, name, safeLog{action}.Debugf)
 		if err != nil {
-			return finish(action, failedResult(rollback.ReasonInvalidInput, err))
+			return finish(action, failedResult(reason.InvalidInput, err))
 		}
 		runner.Source = finder
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"io"
 	"strings"
 	"sync"
@@ -582,7 +583,7 @@ func TestRollbackInteractiveServiceChangedMeanwhile(t *testing.T) {
 	}}
 	r := w.run(t.Context(), stdin, true, nil, "rollback", "--cluster", "prod", "--service", "web", "--revision", "42")
 	assert.Equal(t, ExitFailed, r.code)
-	assert.Equal(t, ReasonPlanChanged, outputs(r.stdout)["reason"])
+	assert.Equal(t, reason.PlanChanged, outputs(r.stdout)["reason"])
 	assert.Contains(t, r.stderr, "web now runs web:44")
 	assert.Equal(t, []string{"UpdateService"}, w.mutations(), "only the deploy made meanwhile")
 	assert.Equal(t, w.revs[44], w.current())

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"testing"
 	"time"
@@ -90,9 +91,9 @@ func TestExitCode(t *testing.T) {
 		{rollback.Result{Outcome: rollback.RolledBack}, ExitOK},
 		{rollback.Result{Outcome: rollback.AlreadyCurrent}, ExitOK},
 		{rollback.Result{Outcome: rollback.Planned}, ExitOK},
-		{rollback.Result{Outcome: rollback.Failed, Reason: rollback.ReasonConfirmation}, ExitFailed},
-		{rollback.Result{Outcome: rollback.Failed, Reason: rollback.ReasonWaitTimeout}, ExitFailed},
-		{rollback.Result{Outcome: rollback.Failed, Reason: rollback.ReasonCancelled}, ExitInterrupted},
+		{rollback.Result{Outcome: rollback.Failed, Reason: reason.Confirmation}, ExitFailed},
+		{rollback.Result{Outcome: rollback.Failed, Reason: reason.WaitTimeout}, ExitFailed},
+		{rollback.Result{Outcome: rollback.Failed, Reason: reason.Cancelled}, ExitInterrupted},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, exitCode(tc.res), "%s %s", tc.res.Outcome, tc.res.Reason)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"io"
 	"regexp"
 	"strconv"
@@ -26,10 +27,6 @@ import (
 // any event but workflow_run, it is a person, whose typed phrase the runner
 // checks.
 const EventName = "cli"
-
-// ReasonPlanChanged is the reason output when the service changed between
-// the plan a person confirmed and the rollback: nothing is changed then.
-const ReasonPlanChanged = "plan-changed"
 
 // ErrNoRegion is returned (wrapped) by Env.NewAWS when no AWS region is
 // configured; the command reports it as a usage error.
@@ -322,11 +319,11 @@ func (c *rollbackCmd) unchanged(ctx context.Context, cfg config.Config, plan rol
 	}
 	res := plan
 	res.DryRun = false
-	res.Outcome, res.Reason = rollback.Failed, ReasonPlanChanged
+	res.Outcome, res.Reason = rollback.Failed, reason.PlanChanged
 	res.Message = fmt.Sprintf("the service changed since the plan was shown (%s): nothing was changed. Run the command again to see the new plan.",
 		strings.Join(moved, "; "))
 	if err != nil && ctx.Err() != nil {
-		res.Reason, res.Message = rollback.ReasonCancelled, "interrupted before the rollback: nothing was changed"
+		res.Reason, res.Message = reason.Cancelled, "interrupted before the rollback: nothing was changed"
 	}
 	res.Services = append([]rollback.ServiceResult(nil), plan.Services...)
 	for i := range res.Services {
@@ -435,7 +432,7 @@ func (c *rollbackCmd) finish(res rollback.Result) int {
 // failed, 0 otherwise.
 func exitCode(res rollback.Result) int {
 	switch {
-	case res.Outcome == rollback.Failed && res.Reason == rollback.ReasonCancelled:
+	case res.Outcome == rollback.Failed && res.Reason == reason.Cancelled:
 		return ExitInterrupted
 	case res.Outcome == rollback.Failed:
 		return ExitFailed

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 
 	"github.com/deplight/ecs-rollback/internal/revision"
@@ -37,7 +38,7 @@ func Annotations(r rollback.Result) []Annotation {
 	}
 	if outcomeOf(r) == rollback.Failed {
 		title := "ECS rollback failed"
-		if r.Reason == rollback.ReasonRecordFailed {
+		if r.Reason == reason.RecordFailed {
 			title = "Recording the deployment state failed"
 		}
 		return append(out, Annotation{Level: LevelError, Title: title, Message: LogSafe(errorText(r))})

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"net/url"
 	"sort"
 	"strconv"
@@ -246,36 +247,36 @@ func defaultMessage(r rollback.Result) string {
 // nextSteps says what to do after a failure, by the reasons the rollback
 // package writes. The texts are ours, written as Markdown.
 var nextSteps = map[string]md{
-	rollback.ReasonConfirmation: "Nothing was changed. Re-run the workflow with `confirm` set to `ROLLBACK`, or `ROLLBACK-PROD` for a protected environment.",
-	rollback.ReasonNoPrevious: "Manual intervention is needed: no earlier successful deployment with a usable deployment-state artifact was found. " +
+	reason.Confirmation: "Nothing was changed. Re-run the workflow with `confirm` set to `ROLLBACK`, or `ROLLBACK-PROD` for a protected environment.",
+	reason.NoPrevious: "Manual intervention is needed: no earlier successful deployment with a usable deployment-state artifact was found. " +
 		"Roll back by hand: re-run with the `revision` input (e.g. `42`) or the `image-tag` input, or fix forward.",
-	rollback.ReasonNoDeployWorkflow: "Re-run with the `revision` or `image-tag` input, or set `deploy-workflow` so the last successful deployment can be found.",
-	rollback.ReasonSourceError:      "GitHub could not be read. Check that `github-token` has `actions: read`, then re-run, or give the target with the `revision` input.",
-	rollback.ReasonServiceNotFound:  "Check the `cluster` and `service` inputs and the AWS region of the credentials, then re-run.",
-	rollback.ReasonECSError:         "Read the error above and the job log (permissions, throttling, region), fix it, then re-run.",
-	rollback.ReasonNoMatch: "No ACTIVE revision carries the target image tag. Re-run with the `revision` input, " +
+	reason.NoDeployWorkflow: "Re-run with the `revision` or `image-tag` input, or set `deploy-workflow` so the last successful deployment can be found.",
+	reason.SourceError:      "GitHub could not be read. Check that `github-token` has `actions: read`, then re-run, or give the target with the `revision` input.",
+	reason.ServiceNotFound:  "Check the `cluster` and `service` inputs and the AWS region of the credentials, then re-run.",
+	reason.ECSError:         "Read the error above and the job log (permissions, throttling, region), fix it, then re-run.",
+	reason.NoMatch: "No ACTIVE revision carries the target image tag. Re-run with the `revision` input, " +
 		"or raise `max-revisions`, or set `fallback: previous`.",
-	rollback.ReasonCheckFailed:     checkNextStep,
-	rollback.ReasonOtherFamily:     "The target belongs to another task-definition family. Give a revision of the service's own family with the `revision` input.",
-	rollback.ReasonRollForward:     "The target is not older than the current revision. Check the `revision` or `image-tag` input; to deploy a newer revision, use the deploy workflow.",
-	rollback.ReasonTargetNotActive: "The target revision is no longer ACTIVE (deregistered). Re-run with the `revision` input naming an ACTIVE revision.",
-	rollback.ReasonSchemaDowngrade: "Nothing was changed. Check that the older revision works with the current database schema; if it does, re-run with `allow-schema-downgrade: true`, otherwise fix forward.",
-	rollback.ReasonImageMissing:    "The target's image is gone from ECR, so its tasks could not start. Choose another revision with the `revision` input, or push the image again.",
-	rollback.ReasonController:      "For a `CODE_DEPLOY` service set `codedeploy-application` and `codedeploy-deployment-group`; an `EXTERNAL` service must be rolled back with its own tooling.",
-	rollback.ReasonUpdateFailed:    "The update was refused by ECS. Read the error above, fix it (often IAM permissions), then re-run.",
-	rollback.ReasonRolloutFailed: "ECS gave up on the rollout: the target revision does not start either. Read the stopped tasks and service events below, " +
+	reason.CheckFailed:     checkNextStep,
+	reason.OtherFamily:     "The target belongs to another task-definition family. Give a revision of the service's own family with the `revision` input.",
+	reason.RollForward:     "The target is not older than the current revision. Check the `revision` or `image-tag` input; to deploy a newer revision, use the deploy workflow.",
+	reason.TargetNotActive: "The target revision is no longer ACTIVE (deregistered). Re-run with the `revision` input naming an ACTIVE revision.",
+	reason.SchemaDowngrade: "Nothing was changed. Check that the older revision works with the current database schema; if it does, re-run with `allow-schema-downgrade: true`, otherwise fix forward.",
+	reason.ImageMissing:    "The target's image is gone from ECR, so its tasks could not start. Choose another revision with the `revision` input, or push the image again.",
+	reason.Controller:      "For a `CODE_DEPLOY` service set `codedeploy-application` and `codedeploy-deployment-group`; an `EXTERNAL` service must be rolled back with its own tooling.",
+	reason.UpdateFailed:    "The update was refused by ECS. Read the error above, fix it (often IAM permissions), then re-run.",
+	reason.RolloutFailed: "ECS gave up on the rollout: the target revision does not start either. Read the stopped tasks and service events below, " +
 		"then roll back further by hand with the `revision` input, or fix forward.",
-	rollback.ReasonWaitTimeout: "The service did not become stable in time and ECS may still be rolling out. Read the service events and stopped tasks below " +
+	reason.WaitTimeout: "The service did not become stable in time and ECS may still be rolling out. Read the service events and stopped tasks below " +
 		"and watch the service in the ECS console; re-run with a longer `wait-timeout` if it is only slow.",
-	rollback.ReasonVerifyFailed:       "The service does not run the target task definition. Look at its deployments in the ECS console; another deployment may have replaced the rollback.",
-	rollback.ReasonCancelled:          "The job was cancelled. See below whether UpdateService was sent, and check the service in the ECS console before you re-run.",
-	rollback.ReasonOtherServiceFailed: "Another service of this run failed; fix that one (see below), then re-run for all.",
-	rollback.ReasonRecordFailed:       "The deployment state could not be written. Check the `state-path` input and the workspace, then re-run.",
-	rollback.ReasonCodeDeploy: "CodeDeploy could not roll the service back. Read its error above and the deployment in the CodeDeploy console, " +
+	reason.VerifyFailed:       "The service does not run the target task definition. Look at its deployments in the ECS console; another deployment may have replaced the rollback.",
+	reason.Cancelled:          "The job was cancelled. See below whether UpdateService was sent, and check the service in the ECS console before you re-run.",
+	reason.OtherServiceFailed: "Another service of this run failed; fix that one (see below), then re-run for all.",
+	reason.RecordFailed:       "The deployment state could not be written. Check the `state-path` input and the workspace, then re-run.",
+	reason.CodeDeploy: "CodeDeploy could not roll the service back. Read its error above and the deployment in the CodeDeploy console, " +
 		"then re-run, or roll back by hand with the `revision` input.",
-	rollback.ReasonInvalidInput: "Nothing was done. Fix the inputs named above, then re-run.",
-	rollback.ReasonInvalidEvent: "Nothing was done. Run the action in a GitHub Actions job, which provides the event file, then re-run.",
-	rollback.ReasonAWSConfig:    "Nothing was done. Configure AWS credentials and a region before this step, e.g. with aws-actions/configure-aws-credentials.",
+	reason.InvalidInput: "Nothing was done. Fix the inputs named above, then re-run.",
+	reason.InvalidEvent: "Nothing was done. Run the action in a GitHub Actions job, which provides the event file, then re-run.",
+	reason.AWSConfig:    "Nothing was done. Configure AWS credentials and a region before this step, e.g. with aws-actions/configure-aws-credentials.",
 }
 
 // checkNextStep is the next step when a safety check refused the rollback.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -25,7 +26,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	defer end()
 
 	if p.strategy.apply == nil {
-		p.fail = fail(ReasonController, "service %s uses the deployment controller %q, which this action cannot drive; nothing was changed", sr.Service, p.service.Controller)
+		p.fail = fail(reason.Controller, "service %s uses the deployment controller %q, which this action cannot drive; nothing was changed", sr.Service, p.service.Controller)
 		return
 	}
 	r.debugf("%s: %s", sr.Service, p.strategy.name)
@@ -41,11 +42,11 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	// task set's) is the target.
 	svc, err := r.observe(ctx, cfg, p)
 	if err != nil {
-		p.fail = r.applyFailure(ctx, err, ReasonVerifyFailed, "verify service "+sr.Service)
+		p.fail = r.applyFailure(ctx, err, reason.VerifyFailed, "verify service "+sr.Service)
 		return
 	}
 	if !revision.SameRevision(svc.TaskDefinition, to.ARN) {
-		p.fail = fail(ReasonVerifyFailed,
+		p.fail = fail(reason.VerifyFailed,
 			"after the rollback, service %s runs %s instead of the target %s: another deployment may have started. Check the service in the ECS console.",
 			sr.Service, svc.TaskDefinition, to.ARN)
 		return
@@ -86,11 +87,11 @@ func briefError(err error) string {
 
 // applyFailure describes a failure after planning, saying whether the
 // update was sent.
-func (r *Runner) applyFailure(ctx context.Context, err error, reason, doing string) *failure {
+func (r *Runner) applyFailure(ctx context.Context, err error, why, doing string) *failure {
 	if ctx.Err() != nil {
-		return fail(ReasonCancelled, "the run was cancelled during: %s (%v)", doing, err)
+		return fail(reason.Cancelled, "the run was cancelled during: %s (%v)", doing, err)
 	}
-	return fail(reason, "%s: %v", doing, err)
+	return fail(why, "%s: %v", doing, err)
 }
 
 // waitFailure explains a rollout that failed or did not settle, with the
@@ -104,19 +105,19 @@ func (r *Runner) waitFailure(ctx context.Context, cfg config.Config, p *plan, er
 	)
 	switch {
 	case errors.As(err, &rf):
-		f = fail(ReasonRolloutFailed,
+		f = fail(reason.RolloutFailed,
 			"the rollback of %s to revision %d failed: %s. UpdateService was sent; the service may be between revisions. Read the service events below and the stopped tasks' reasons.",
 			sr.Service, sr.To.Number, rf.Reason)
 	case errors.As(err, &wt):
-		f = fail(ReasonWaitTimeout,
+		f = fail(reason.WaitTimeout,
 			"%s was not stable on revision %d within %s. UpdateService was sent and ECS keeps rolling out; watch the service, or raise wait-timeout.",
 			sr.Service, sr.To.Number, cfg.WaitTimeout)
 	case ctx.Err() != nil:
-		return fail(ReasonCancelled,
+		return fail(reason.Cancelled,
 			"the run was cancelled while waiting for %s; UpdateService to revision %d was already sent and ECS keeps rolling out.",
 			sr.Service, sr.To.Number)
 	default:
-		f = fail(ReasonRolloutFailed, "waiting for %s to be stable: %v", sr.Service, err)
+		f = fail(reason.RolloutFailed, "waiting for %s to be stable: %v", sr.Service, err)
 	}
 	r.readDiagnostics(ctx, cfg.Cluster, sr, sr.To.ARN)
 	return f

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"time"
 
@@ -32,23 +33,23 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 	app, name := cfg.CodeDeployApplication, cfg.CodeDeployDeploymentGroup
 	svc := p.result.Service
 	if r.CodeDeploy == nil {
-		return fail(ReasonCodeDeploy, "service %s uses the CODE_DEPLOY deployment controller, but no CodeDeploy client is configured", svc)
+		return fail(reason.CodeDeploy, "service %s uses the CODE_DEPLOY deployment controller, but no CodeDeploy client is configured", svc)
 	}
 	g, err := codedeploy.GetGroup(ctx, r.CodeDeploy, app, name)
 	if err != nil {
-		return asFailure(ctx, fmt.Errorf("%w. Check the inputs codedeploy-application and codedeploy-deployment-group, and that the role may call codedeploy:GetDeploymentGroup", err), ReasonCodeDeploy)
+		return asFailure(ctx, fmt.Errorf("%w. Check the inputs codedeploy-application and codedeploy-deployment-group, and that the role may call codedeploy:GetDeploymentGroup", err), reason.CodeDeploy)
 	}
 	if !g.Deploys(cfg.Cluster, p.service.Name) {
 		var deploys []string
 		for _, s := range g.Services {
 			deploys = append(deploys, s.Cluster+"/"+s.Service)
 		}
-		return fail(ReasonCodeDeploy, "CodeDeploy deployment group %s of application %s deploys %s, not service %s in cluster %s. Check the input codedeploy-deployment-group",
+		return fail(reason.CodeDeploy, "CodeDeploy deployment group %s of application %s deploys %s, not service %s in cluster %s. Check the input codedeploy-deployment-group",
 			name, app, orNone(strings.Join(deploys, ", ")), svc, cfg.Cluster)
 	}
 	active, err := codedeploy.Active(ctx, r.CodeDeploy, app, name)
 	if err != nil {
-		return asFailure(ctx, err, ReasonCodeDeploy)
+		return asFailure(ctx, err, reason.CodeDeploy)
 	}
 	p.cd = &cdPlan{group: g, active: active}
 	if len(active) > 0 {
@@ -56,7 +57,7 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 	}
 	container, port, err := r.serviceLoadBalancer(ctx, cfg.Cluster, p.service)
 	if err != nil {
-		return asFailure(ctx, err, ReasonECSError)
+		return asFailure(ctx, err, reason.ECSError)
 	}
 	p.cd.container, p.cd.port = container, port
 	return nil
@@ -102,7 +103,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 	sr := &p.result
 	cd := p.cd
 	if cd == nil || r.CodeDeploy == nil {
-		return fail(ReasonCodeDeploy, "service %s: CodeDeploy was not planned; nothing was changed", sr.Service)
+		return fail(reason.CodeDeploy, "service %s: CodeDeploy was not planned; nothing was changed", sr.Service)
 	}
 	to := sr.To
 	deadline := r.now().Add(cfg.WaitTimeout)
@@ -128,7 +129,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 			}
 			sr.UpdateSent = sr.UpdateSent || mayHaveApplied(err)
 			if err != nil {
-				return r.applyFailure(ctx, err, ReasonCodeDeploy, "stop the CodeDeploy deployment in progress")
+				return r.applyFailure(ctx, err, reason.CodeDeploy, "stop the CodeDeploy deployment in progress")
 			}
 			stopped = append(stopped, id)
 		}
@@ -155,7 +156,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		}
 		svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
 		if err != nil {
-			return r.applyFailure(ctx, err, ReasonVerifyFailed, "describe service "+sr.Service+" after stopping its CodeDeploy deployment")
+			return r.applyFailure(ctx, err, reason.VerifyFailed, "describe service "+sr.Service+" after stopping its CodeDeploy deployment")
 		}
 		if revision.SameRevision(svc.TaskDefinition, to.ARN) {
 			return nil
@@ -169,7 +170,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		fmt.Sprintf("ecs-rollback: roll %s back to revision %d", sr.Service, to.Number))
 	sr.UpdateSent = sr.UpdateSent || mayHaveApplied(err)
 	if err != nil {
-		return r.applyFailure(ctx, err, ReasonCodeDeploy, "create a CodeDeploy deployment of "+to.ARN)
+		return r.applyFailure(ctx, err, reason.CodeDeploy, "create a CodeDeploy deployment of "+to.ARN)
 	}
 	sr.CodeDeployID = id
 	if !cfg.Wait {
@@ -195,18 +196,18 @@ func (r *Runner) codeDeployFailure(ctx context.Context, cfg config.Config, p *pl
 	)
 	switch {
 	case errors.As(err, &fe):
-		f = fail(ReasonRolloutFailed,
+		f = fail(reason.RolloutFailed,
 			"the rollback of %s to revision %d through CodeDeploy failed: %v. Read the deployment in the CodeDeploy console; the service may still run its previous task set.",
 			sr.Service, sr.To.Number, strings.TrimSuffix(err.Error(), "."))
 	case errors.As(err, &wt):
-		f = fail(ReasonWaitTimeout,
+		f = fail(reason.WaitTimeout,
 			"%v while rolling %s back to revision %d. CodeDeploy keeps going; watch the deployment, or raise wait-timeout.",
 			err, sr.Service, sr.To.Number)
 	case ctx.Err() != nil:
-		return fail(ReasonCancelled,
+		return fail(reason.Cancelled,
 			"the run was cancelled while waiting for CodeDeploy deployment %s of %s; CodeDeploy keeps going.", id, sr.Service)
 	default:
-		f = fail(ReasonCodeDeploy, "waiting for CodeDeploy deployment %s of %s: %v", id, sr.Service, err)
+		f = fail(reason.CodeDeploy, "waiting for CodeDeploy deployment %s of %s: %v", id, sr.Service, err)
 	}
 	r.readDiagnostics(ctx, cfg.Cluster, sr, "")
 	return f

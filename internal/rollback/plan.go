@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"sync"
 	"time"
@@ -72,15 +73,15 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	if err != nil && len(services) == 0 {
 		cancelSrc()
 		srcWG.Wait()
-		return plans, asFailure(ctx, fmt.Errorf("describe services in cluster %s: %w", cfg.Cluster, err), ReasonECSError)
+		return plans, asFailure(ctx, fmt.Errorf("describe services in cluster %s: %w", cfg.Cluster, err), reason.ECSError)
 	}
 	var wg sync.WaitGroup
 	for i, p := range plans {
 		svc, ok := services[p.result.Service]
 		if !ok {
-			p.fail = asFailure(ctx, err, ReasonServiceNotFound)
-			if p.fail.reason != ReasonServiceNotFound {
-				p.fail = fail(ReasonServiceNotFound, "service %s was not found in cluster %s. Check the cluster and service inputs and the AWS region.", p.result.Service, cfg.Cluster)
+			p.fail = asFailure(ctx, err, reason.ServiceNotFound)
+			if p.fail.reason != reason.ServiceNotFound {
+				p.fail = fail(reason.ServiceNotFound, "service %s was not found in cluster %s. Check the cluster and service inputs and the AWS region.", p.result.Service, cfg.Cluster)
 			}
 			continue
 		}
@@ -133,7 +134,7 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 	out := prepared{revs: r.ECS}
 	family, number, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
-		return out, fail(ReasonECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
+		return out, fail(reason.ECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
 	}
 	out.family = family
 	out.inProg = inProgress(svc)
@@ -159,10 +160,10 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 	}()
 	wg.Wait()
 	if curErr != nil {
-		return out, asFailure(ctx, fmt.Errorf("describe the current task definition of %s: %w", svc.Name, curErr), ReasonECSError)
+		return out, asFailure(ctx, fmt.Errorf("describe the current task definition of %s: %w", svc.Name, curErr), reason.ECSError)
 	}
 	if activeErr != nil {
-		return out, asFailure(ctx, fmt.Errorf("list ACTIVE revisions of family %s: %w", family, activeErr), ReasonECSError)
+		return out, asFailure(ctx, fmt.Errorf("list ACTIVE revisions of family %s: %w", family, activeErr), reason.ECSError)
 	}
 	return out, nil
 }
@@ -309,11 +310,11 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	if cfg.Revision != "" {
 		spec, err := revision.ParseRevisionInput(cfg.Revision)
 		if err != nil {
-			return revision.Revision{}, "", fail(ReasonCheckFailed, "revision input: %v", err)
+			return revision.Revision{}, "", fail(reason.CheckFailed, "revision input: %v", err)
 		}
 		ref := spec.ARN
 		if spec.Family != "" && spec.Family != pre.family {
-			return revision.Revision{}, "", fail(ReasonOtherFamily,
+			return revision.Revision{}, "", fail(reason.OtherFamily,
 				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families. Give a revision of family %s (42, %s:42 or its ARN).",
 				cfg.Revision, spec.Family, pre.family, pre.family, pre.family)
 		}
@@ -322,8 +323,8 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 		}
 		rev, err := ecsops.DescribeRevision(ctx, r.ECS, ref)
 		if err != nil {
-			f := asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), ReasonTargetNotActive)
-			if f.reason == ReasonTargetNotActive {
+			f := asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), reason.TargetNotActive)
+			if f.reason == reason.TargetNotActive {
 				f.msg += fmt.Sprintf(" Check that revision %s exists (aws ecs list-task-definitions --family-prefix %s), or give image-tag instead.", ref, pre.family)
 			}
 			return revision.Revision{}, "", f
@@ -346,7 +347,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 				return rev, target.HowRecordedARN, nil
 			}
 			if ctx.Err() != nil {
-				return revision.Revision{}, "", asFailure(ctx, err, ReasonECSError)
+				return revision.Revision{}, "", asFailure(ctx, err, reason.ECSError)
 			}
 			*warns = append(*warns, fmt.Sprintf("the recorded task definition %s is not ACTIVE; searching by image tag", recorded))
 		}
@@ -360,7 +361,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	})
 	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)
 	if err != nil {
-		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), ReasonECSError)
+		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), reason.ECSError)
 	}
 	if found {
 		return rev, target.HowImageTag, nil
@@ -368,15 +369,15 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 
 	searched := fmt.Sprintf("none of the %d newest ACTIVE revisions of %s below %d carries image tag %s", len(pre.active), pre.family, cur.Number, tag)
 	if cfg.Fallback != config.FallbackPrevious {
-		return revision.Revision{}, "", fail(ReasonNoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
+		return revision.Revision{}, "", fail(reason.NoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
 	}
 	prevARN, ok := target.Fallback(cur, pre.active)
 	if !ok {
-		return revision.Revision{}, "", fail(ReasonNoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
+		return revision.Revision{}, "", fail(reason.NoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
 	}
 	prev, err := ecsops.DescribeRevision(ctx, r.ECS, prevARN)
 	if err != nil {
-		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), ReasonECSError)
+		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), reason.ECSError)
 	}
 	*warns = append(*warns, searched+"; falling back to the previous revision "+fmt.Sprint(prev.Number))
 	return prev, target.HowFallbackPrevious, nil
@@ -386,17 +387,17 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 func reasonForCheck(c safety.Check) string {
 	switch c.Name {
 	case safety.NameTargetActive:
-		return ReasonTargetNotActive
+		return reason.TargetNotActive
 	case safety.NameOlder:
-		return ReasonRollForward
+		return reason.RollForward
 	case safety.NameFamily:
-		return ReasonOtherFamily
+		return reason.OtherFamily
 	case safety.NameSchema:
-		return ReasonSchemaDowngrade
+		return reason.SchemaDowngrade
 	case safety.NameController:
-		return ReasonController
+		return reason.Controller
 	case safety.NameImagesInECR:
-		return ReasonImageMissing
+		return reason.ImageMissing
 	}
-	return ReasonCheckFailed
+	return reason.CheckFailed
 }

@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"path/filepath"
 	"strings"
 
@@ -25,7 +26,7 @@ func (r *Runner) Record(ctx context.Context, req RecordRequest) Result {
 	cfg := req.Config
 	res := Result{Cluster: cfg.Cluster, Environment: cfg.Environment, ImageTag: cfg.ImageTag}
 	failed := func(msg string) Result {
-		res.Outcome, res.Reason, res.Message = Failed, ReasonRecordFailed, msg
+		res.Outcome, res.Reason, res.Message = Failed, reason.RecordFailed, msg
 		return res
 	}
 	st := deploystate.State{

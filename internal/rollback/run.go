@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"sync"
 
@@ -40,9 +41,9 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 			return res
 		}
 	} else if err := trigger.CheckConfirm(cfg.Confirm, cfg.Environment, cfg.ProtectedEnvironments); err != nil {
-		res.Outcome, res.Reason = Failed, ReasonConfirmation
+		res.Outcome, res.Reason = Failed, reason.Confirmation
 		res.Message = fmt.Sprintf("%v. Nothing was changed: no AWS call was made.", err)
-		res.Services = untouched(cfg.Services, Failed, ReasonConfirmation)
+		res.Services = untouched(cfg.Services, Failed, reason.Confirmation)
 		return res
 	}
 
@@ -53,7 +54,7 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 	plans, f := r.plan(planCtx, req, &res)
 	if f != nil {
 		if ctx.Err() != nil {
-			f = fail(ReasonCancelled, "the run was cancelled while planning; nothing was changed")
+			f = fail(reason.Cancelled, "the run was cancelled while planning; nothing was changed")
 		}
 		res.Outcome, res.Reason, res.Message = Failed, f.reason, f.msg
 		res.Services = servicesFromPlans(plans, Failed)
@@ -186,7 +187,7 @@ func markOthers(services []ServiceResult) {
 	for i := range services {
 		if services[i].Reason == "" {
 			services[i].Outcome = Failed
-			services[i].Reason = ReasonOtherServiceFailed
+			services[i].Reason = reason.OtherServiceFailed
 			services[i].Message = "not changed: another service was refused while planning"
 		}
 	}
@@ -242,18 +243,18 @@ func overall(services []ServiceResult, cancelled bool) (Outcome, string, string)
 		}
 		return RolledBack, "", fmt.Sprintf("Rolled back %d services: %s.", len(rolled), strings.Join(rolled, ", "))
 	}
-	reason := first.Reason
+	why := first.Reason
 	if cancelled {
-		reason = ReasonCancelled
+		why = reason.Cancelled
 	}
 	if len(services) == 1 {
-		return Failed, reason, first.Message
+		return Failed, why, first.Message
 	}
 	msg := fmt.Sprintf("%d of %d services failed (%s): %s", len(failed), len(services), strings.Join(failed, ", "), first.Message)
 	if len(rolled) > 0 {
 		msg += fmt.Sprintf(" Rolled back: %s.", strings.Join(rolled, ", "))
 	}
-	return Failed, reason, msg
+	return Failed, why, msg
 }
 
 // sourceQuery builds the GitHub query from the inputs and the event.
@@ -275,7 +276,7 @@ func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *f
 		}
 	}
 	if q.Workflow == "" {
-		return q, fail(ReasonNoDeployWorkflow,
+		return q, fail(reason.NoDeployWorkflow,
 			"no target given: set revision or image-tag, or deploy-workflow so the last successful deployment can be found")
 	}
 	if q.Branch == "" {
@@ -284,7 +285,7 @@ func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *f
 	if q.Branch == "" {
 		b, err := r.Source.DefaultBranch(ctx)
 		if err != nil {
-			return q, fail(ReasonSourceError, "find the repository's default branch: %v. Set the branch input.", err)
+			return q, fail(reason.SourceError, "find the repository's default branch: %v. Set the branch input.", err)
 		}
 		q.Branch = b
 	}
@@ -294,7 +295,7 @@ func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *f
 // findSource looks up the last successful deployment.
 func (r *Runner) findSource(ctx context.Context, req Request, res *Result) (*source.Deployment, *failure) {
 	if r.Source == nil {
-		return nil, fail(ReasonSourceError, "no GitHub client is configured to find the last successful deployment; set revision or image-tag")
+		return nil, fail(reason.SourceError, "no GitHub client is configured to find the last successful deployment; set revision or image-tag")
 	}
 	q, f := r.sourceQuery(ctx, req)
 	if f != nil {
@@ -307,12 +308,12 @@ func (r *Runner) findSource(ctx context.Context, req Request, res *Result) (*sou
 		res.Warnings = append(res.Warnings, fmt.Sprintf("passed over run %d: %s", s.RunID, s.Reason))
 	}
 	if errors.Is(err, source.ErrNoPreviousDeployment) {
-		return nil, fail(ReasonNoPrevious,
+		return nil, fail(reason.NoPrevious,
 			"no previous successful deployment of workflow %s on branch %s with a usable %q artifact (%v). Manual intervention is needed: roll back by hand with the revision or image-tag input.",
 			q.Workflow, q.Branch, q.ArtifactName, err)
 	}
 	if err != nil {
-		return nil, asFailure(ctx, fmt.Errorf("find the last successful deployment: %w", err), ReasonSourceError)
+		return nil, asFailure(ctx, fmt.Errorf("find the last successful deployment: %w", err), reason.SourceError)
 	}
 	return &dep, nil
 }

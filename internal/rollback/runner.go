@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -125,35 +126,6 @@ func (r *Runner) phase(res *Result, name string) func() {
 	}
 }
 
-// Reasons written to the reason output.
-const (
-	ReasonConfirmation       = "confirmation-mismatch"
-	ReasonNoPrevious         = "no-previous-deployment"
-	ReasonNoDeployWorkflow   = "no-deploy-workflow"
-	ReasonSourceError        = "source-error"
-	ReasonServiceNotFound    = "service-not-found"
-	ReasonECSError           = "ecs-error"
-	ReasonNoMatch            = "no-matching-revision"
-	ReasonCheckFailed        = "safety-check-failed"
-	ReasonOtherFamily        = "other-family"
-	ReasonRollForward        = "roll-forward-refused"
-	ReasonTargetNotActive    = "target-not-active"
-	ReasonController         = "unsupported-deployment-controller"
-	ReasonSchemaDowngrade    = "schema-downgrade"
-	ReasonUpdateFailed       = "update-failed"
-	ReasonRolloutFailed      = "rollout-failed"
-	ReasonWaitTimeout        = "wait-timeout"
-	ReasonVerifyFailed       = "verify-failed"
-	ReasonCancelled          = "cancelled"
-	ReasonOtherServiceFailed = "other-service-failed"
-	ReasonImageMissing       = "image-missing"
-	ReasonCodeDeploy         = "codedeploy-error"
-	ReasonRecordFailed       = "record-failed"
-	ReasonInvalidInput       = "invalid-input"
-	ReasonInvalidEvent       = "invalid-event"
-	ReasonAWSConfig          = "aws-config"
-)
-
 // failure is a planning failure with its reason output.
 type failure struct {
 	reason string
@@ -168,17 +140,17 @@ func fail(reason, format string, args ...any) *failure {
 
 // asFailure maps any error met while planning to a reason and message,
 // recognising cancellation and a missing service.
-func asFailure(ctx context.Context, err error, reason string) *failure {
+func asFailure(ctx context.Context, err error, otherwise string) *failure {
 	var f *failure
 	if errors.As(err, &f) {
 		return f
 	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return fail(ReasonCancelled, "the run was cancelled before any change was made: %v", err)
+		return fail(reason.Cancelled, "the run was cancelled before any change was made: %v", err)
 	}
 	var nf *ecsops.NotFoundError
 	if errors.As(err, &nf) {
-		return fail(ReasonServiceNotFound, "%v. Check the cluster and service inputs and the AWS region.", err)
+		return fail(reason.ServiceNotFound, "%v. Check the cluster and service inputs and the AWS region.", err)
 	}
-	return fail(reason, "%v", err)
+	return fail(otherwise, "%v", err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -52,7 +53,7 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 		_, err := ecsops.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
 		sr.UpdateSent = mayHaveApplied(err)
 		if err != nil {
-			return r.applyFailure(ctx, err, ReasonUpdateFailed,
+			return r.applyFailure(ctx, err, reason.UpdateFailed,
 				fmt.Sprintf("update service %s to %s", sr.Service, to.ARN))
 		}
 	}

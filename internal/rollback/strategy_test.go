@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,17 +56,17 @@ func TestOverall(t *testing.T) {
 			name: "one failed, one rolled back",
 			services: []ServiceResult{
 				svc("api", RolledBack, "", ""),
-				svc("worker", Failed, ReasonRolloutFailed, "the rollback of worker failed."),
+				svc("worker", Failed, reason.RolloutFailed, "the rollback of worker failed."),
 			},
 			outcome: Failed,
-			reason:  ReasonRolloutFailed,
+			reason:  reason.RolloutFailed,
 			msg:     "1 of 2 services failed (worker): the rollback of worker failed. Rolled back: api.",
 		},
 		{
 			name:     "all failed",
-			services: []ServiceResult{svc("api", Failed, ReasonWaitTimeout, "slow."), svc("worker", Failed, ReasonRolloutFailed, "broken.")},
+			services: []ServiceResult{svc("api", Failed, reason.WaitTimeout, "slow."), svc("worker", Failed, reason.RolloutFailed, "broken.")},
 			outcome:  Failed,
-			reason:   ReasonWaitTimeout,
+			reason:   reason.WaitTimeout,
 			msg:      "2 of 2 services failed (api, worker): slow.",
 		},
 	}

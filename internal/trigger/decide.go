@@ -2,19 +2,9 @@ package trigger
 
 import (
 	"fmt"
+	"github.com/deplight/ecs-rollback/internal/reason"
 	"path"
 	"strings"
-)
-
-// Reasons a workflow_run does not lead to a rollback, as written to the
-// reason output (kebab-case).
-const (
-	ReasonNotCompleted      = "not-completed"        // the run has not completed
-	ReasonNotAFailure       = "not-a-failure"        // its conclusion is not in failure-conclusions
-	ReasonLoopGuard         = "loop-guard"           // it is itself a rollback workflow
-	ReasonFork              = "fork"                 // it ran for a fork's code
-	ReasonMissingRun        = "missing-workflow-run" // the event carries no run
-	ReasonConfirmationError = "confirmation-mismatch"
 )
 
 // Decide says whether the event that started the job leads to a rollback.
@@ -37,12 +27,12 @@ func Decide(ev Event, p Policy) Decision {
 	}
 	run := ev.Run
 	if run == nil {
-		return Decision{Reason: ReasonMissingRun, Message: "the workflow_run event carries no workflow run; nothing to roll back"}
+		return Decision{Reason: reason.MissingRun, Message: "the workflow_run event carries no workflow run; nothing to roll back"}
 	}
 	name := runName(run)
 	if !strings.EqualFold(run.Status, "completed") {
 		return Decision{
-			Reason:  ReasonNotCompleted,
+			Reason:  reason.NotCompleted,
 			Message: fmt.Sprintf("workflow %q is %q, not completed; rollbacks run only for a completed run", name, run.Status),
 		}
 	}
@@ -55,12 +45,12 @@ func Decide(ev Event, p Policy) Decision {
 		if len(p.FailureConclusions) == 0 {
 			only = "no failure-conclusions are configured"
 		}
-		return Decision{Reason: ReasonNotAFailure, Message: fmt.Sprintf("workflow %q %s; %s", name, concluded, only)}
+		return Decision{Reason: reason.NotAFailure, Message: fmt.Sprintf("workflow %q %s; %s", name, concluded, only)}
 	}
 	if word := strings.TrimSpace(p.LoopGuard); word != "" {
 		if where, ok := loopGuardHit(run, word); ok {
 			return Decision{
-				Reason: ReasonLoopGuard,
+				Reason: reason.LoopGuard,
 				Message: fmt.Sprintf("workflow %q looks like a rollback workflow: its %s contains the loop-guard word %q; a rollback is never rolled back",
 					name, where, word),
 			}
@@ -68,7 +58,7 @@ func Decide(ev Event, p Policy) Decision {
 	}
 	if run.HeadRepository != "" && ev.Repository != "" && !strings.EqualFold(run.HeadRepository, ev.Repository) {
 		return Decision{
-			Reason: ReasonFork,
+			Reason: reason.Fork,
 			Message: fmt.Sprintf("workflow %q ran for code from %s, not %s; runs from forks never trigger a rollback",
 				name, run.HeadRepository, ev.Repository),
 		}
