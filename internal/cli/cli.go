@@ -14,9 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/apply"
+
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
-	cdops "github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 )
 
@@ -45,7 +46,7 @@ type Clients struct {
 	ECR ecr.DescribeImagesAPIClient
 	// CodeDeploy rolls back CODE_DEPLOY services; nil refuses them.
 	// *codedeploy.Client satisfies it.
-	CodeDeploy cdops.API
+	CodeDeploy apply.CodeDeployAPI
 }
 
 // Env is everything the commands take from outside: the streams, the

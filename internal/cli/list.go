@@ -12,8 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/imageref"
 	"github.com/deplight/ecs-rollback/internal/report"
 	"github.com/deplight/ecs-rollback/internal/revision"
@@ -124,7 +125,7 @@ type listing struct {
 // of its family (and the current one, wherever it is) and describes them,
 // at most listConcurrency at a time.
 func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service string, limit int, schemaLabel string) (listing, error) {
-	svc, err := ecsops.DescribeService(ctx, api, cluster, service)
+	svc, err := ecsread.DescribeService(ctx, api, cluster, service)
 	if err != nil {
 		return listing{}, fmt.Errorf("%w. Check --cluster, --service and the AWS region", err)
 	}
@@ -132,7 +133,7 @@ func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service st
 	if err != nil {
 		return listing{}, fmt.Errorf("service %s runs task definition %q, which cannot be read: %w", service, svc.TaskDefinition, err)
 	}
-	arns, err := ecsops.ActiveRevisionARNs(ctx, api, family, 0, limit)
+	arns, err := ecsread.ActiveRevisionARNs(ctx, api, family, 0, limit)
 	if err != nil {
 		return listing{}, fmt.Errorf("list the revisions of family %s: %w", family, err)
 	}
@@ -157,7 +158,7 @@ func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service st
 // describeAll describes every revision, at most concurrency at a time, and
 // returns them in the order of arns. The first error cancels the calls still
 // to come and is the one returned.
-func describeAll(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns []string, concurrency int) ([]revision.Revision, error) {
+func describeAll(ctx context.Context, api ecsread.DescribeTaskDefinitionAPI, arns []string, concurrency int) ([]revision.Revision, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	revs := make([]revision.Revision, len(arns))
@@ -175,7 +176,7 @@ func describeAll(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns
 				return
 			}
 			defer func() { <-sem }()
-			rev, err := ecsops.DescribeRevision(ctx, api, arn)
+			rev, err := ecsread.DescribeRevision(ctx, api, arn)
 			if err != nil {
 				mu.Lock()
 				if first == nil {

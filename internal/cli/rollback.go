@@ -6,15 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/report"
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
@@ -298,7 +299,7 @@ func pin(cfg *config.Config, plan rollback.Result) {
 func (c *rollbackCmd) unchanged(ctx context.Context, cfg config.Config, plan rollback.Result) (rollback.Result, bool) {
 	ctx, cancel := context.WithTimeout(ctx, rollback.DefaultPlanTimeout)
 	defer cancel()
-	services, err := ecsops.DescribeServices(ctx, c.api, cfg.Cluster, cfg.Services)
+	services, err := ecsread.DescribeServices(ctx, c.api, cfg.Cluster, cfg.Services)
 	var moved []string
 	for _, s := range plan.Services {
 		svc, ok := services[s.Service]

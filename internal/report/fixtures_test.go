@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+
 	"github.com/deplight/ecs-rollback/internal/deploystate"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
@@ -123,7 +124,7 @@ func rolledBack() rollback.Result {
 			How:          target.HowRecordedARN,
 			Checks:       passingChecks(),
 			UpdateSent:   true,
-			Events: []ecsops.Event{
+			Events: []ecsread.Event{
 				{ID: "e2", CreatedAt: t0.Add(95 * time.Second), Message: "(service web) has reached a steady state."},
 				{ID: "e1", CreatedAt: t0.Add(10 * time.Second), Message: "(service web) has started 2 tasks: (task 1a2b) (task 3c4d)."},
 			},
@@ -227,13 +228,13 @@ func failedNoPrevious() rollback.Result {
 }
 
 func failedRollout() rollback.Result {
-	events := []ecsops.Event{
+	events := []ecsread.Event{
 		{ID: "e0", CreatedAt: t0.Add(20 * time.Second), Message: "(service web) has started 2 tasks: (task aaaa) (task bbbb)."},
 	}
 	// Twelve more, oldest first: the summary must list the newest ten,
 	// newest first, whatever the order it gets them in.
 	for i := 1; i <= 12; i++ {
-		events = append(events, ecsops.Event{
+		events = append(events, ecsread.Event{
 			ID:        fmt.Sprintf("e%d", i),
 			CreatedAt: t0.Add(time.Duration(20+10*i) * time.Second),
 			Message:   fmt.Sprintf("(service web) deployment ecs-svc/111 failed tasks %d: task failed ELB health checks.", i),
@@ -348,7 +349,7 @@ func multiPartial() rollback.Result {
 					{Name: "target is older than the current revision", Status: safety.Pass, Detail: "10 < 12"},
 				},
 				UpdateSent: true,
-				Events: []ecsops.Event{
+				Events: []ecsread.Event{
 					{ID: "a1", CreatedAt: t0.Add(9 * time.Minute), Message: "(service api) is unable to consistently start tasks successfully."},
 				},
 				StoppedReasons: []string{"CannotPullContainerError: pull image manifest has been retried 5 time(s)"},
@@ -433,7 +434,7 @@ func injection() rollback.Result {
 			UpdateSent:     true,
 			CodeDeployID:   evil,
 			Deregistered:   evil,
-			Events:         []ecsops.Event{{ID: "x", CreatedAt: t0, Message: evil}},
+			Events:         []ecsread.Event{{ID: "x", CreatedAt: t0, Message: evil}},
 			StoppedReasons: []string{evil},
 			Superseded:     evil,
 		}},

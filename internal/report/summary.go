@@ -3,14 +3,15 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/rollback"
 	"github.com/deplight/ecs-rollback/internal/safety"
@@ -564,8 +565,8 @@ func checkRows(checks []safety.Check) []checkRow {
 }
 
 // eventRows lists the newest maxEvents service events, newest first.
-func eventRows(events []ecsops.Event) ([]eventRow, md) {
-	sorted := append([]ecsops.Event(nil), events...)
+func eventRows(events []ecsread.Event) ([]eventRow, md) {
+	sorted := append([]ecsread.Event(nil), events...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].CreatedAt.After(sorted[j].CreatedAt) })
 	sorted, more := capped(sorted, maxEvents, "older events")
 	rows := make([]eventRow, 0, len(sorted))

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+	"github.com/deplight/ecs-rollback/internal/wait"
 
 	"github.com/aws/smithy-go"
 
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
@@ -57,7 +60,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	// happens here: a failure is a warning.
 	if cfg.DeregisterFailed && sr.From != nil && !revision.SameRevision(sr.From.ARN, to.ARN) {
 		r.logf("DeregisterTaskDefinition %s", sr.From.ARN)
-		if err := ecsops.Deregister(ctx, r.ECS, sr.From.ARN); err != nil {
+		if err := apply.Deregister(ctx, r.ECS, sr.From.ARN); err != nil {
 			p.warnings = append(p.warnings, fmt.Sprintf(
 				"%s was rolled back, but deregistering the revision it left, %d, failed (%s). Deregister %s by hand if it should not be deployed again; the role needs ecs:DeregisterTaskDefinition.",
 				sr.Service, sr.From.Number, briefError(err), sr.From.ARN))
@@ -69,11 +72,11 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 
 // observe is the service as last read after the change: the poll that saw
 // it stable, or a fresh read when nothing waited for it.
-func (r *Runner) observe(ctx context.Context, cfg config.Config, p *plan) (ecsops.Service, error) {
+func (r *Runner) observe(ctx context.Context, cfg config.Config, p *plan) (ecsread.Service, error) {
 	if p.observed != nil {
 		return *p.observed, nil
 	}
-	return ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, p.result.Service)
+	return ecsread.DescribeService(ctx, r.ECS, cfg.Cluster, p.result.Service)
 }
 
 // briefError is an AWS error as its code and message, else the error.
@@ -99,8 +102,8 @@ func (r *Runner) applyFailure(ctx context.Context, err error, why, doing string)
 func (r *Runner) waitFailure(ctx context.Context, cfg config.Config, p *plan, err error) *failure {
 	sr := &p.result
 	var (
-		rf *ecsops.RolloutFailedError
-		wt *ecsops.WaitTimeoutError
+		rf *wait.RolloutFailedError
+		wt *wait.StableTimeoutError
 		f  *failure
 	)
 	switch {
@@ -130,13 +133,13 @@ func (r *Runner) waitFailure(ctx context.Context, cfg config.Config, p *plan, er
 func (r *Runner) readDiagnostics(ctx context.Context, cluster string, sr *ServiceResult, stoppedOf string) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnosticsTimeout)
 	defer cancel()
-	if svc, err := ecsops.DescribeService(dctx, r.ECS, cluster, sr.Service); err == nil {
+	if svc, err := ecsread.DescribeService(dctx, r.ECS, cluster, sr.Service); err == nil {
 		sr.Events = svc.Events[:min(len(svc.Events), 10)]
 	}
 	if stoppedOf == "" {
 		return
 	}
-	if reasons, err := ecsops.StoppedTaskReasons(dctx, r.ECS, cluster, sr.Service, stoppedOf, 5); err == nil {
+	if reasons, err := ecsread.StoppedTaskReasons(dctx, r.ECS, cluster, sr.Service, stoppedOf, 5); err == nil {
 		sr.StoppedReasons = reasons
 	}
 }

@@ -4,22 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+	"github.com/deplight/ecs-rollback/internal/wait"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // cdPlan is what planning learned about a CODE_DEPLOY service.
 type cdPlan struct {
-	group  codedeploy.Group
+	group  apply.CodeDeployGroup
 	active []string // deployments of the group that have not ended, newest first
 	// container and port route the load balancer's traffic in the AppSpec.
 	container string
@@ -35,7 +37,7 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 	if r.CodeDeploy == nil {
 		return fail(reason.CodeDeploy, "service %s uses the CODE_DEPLOY deployment controller, but no CodeDeploy client is configured", svc)
 	}
-	g, err := codedeploy.GetGroup(ctx, r.CodeDeploy, app, name)
+	g, err := apply.GetCodeDeployGroup(ctx, r.CodeDeploy, app, name)
 	if err != nil {
 		return asFailure(ctx, fmt.Errorf("%w. Check the inputs codedeploy-application and codedeploy-deployment-group, and that the role may call codedeploy:GetDeploymentGroup", err), reason.CodeDeploy)
 	}
@@ -47,7 +49,7 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 		return fail(reason.CodeDeploy, "CodeDeploy deployment group %s of application %s deploys %s, not service %s in cluster %s. Check the input codedeploy-deployment-group",
 			name, app, orNone(strings.Join(deploys, ", ")), svc, cfg.Cluster)
 	}
-	active, err := codedeploy.Active(ctx, r.CodeDeploy, app, name)
+	active, err := apply.ActiveCodeDeployments(ctx, r.CodeDeploy, app, name)
 	if err != nil {
 		return asFailure(ctx, err, reason.CodeDeploy)
 	}
@@ -69,7 +71,7 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 // container). None gives "" and 0: the AppSpec then leaves LoadBalancerInfo
 // out, and CodeDeploy takes the service's own.
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html
-func (r *Runner) serviceLoadBalancer(ctx context.Context, cluster string, svc ecsops.Service) (string, int32, error) {
+func (r *Runner) serviceLoadBalancer(ctx context.Context, cluster string, svc ecsread.Service) (string, int32, error) {
 	ref := svc.ARN
 	if ref == "" {
 		ref = svc.Name
@@ -107,12 +109,12 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 	}
 	to := sr.To
 	deadline := r.now().Add(cfg.WaitTimeout)
-	opts := func() codedeploy.WaitOptions {
-		return codedeploy.WaitOptions{
+	opts := func() wait.Options {
+		return wait.Options{
 			Timeout:   max(time.Until(deadline), time.Millisecond),
 			FirstPoll: r.FirstPoll,
 			MaxPoll:   r.MaxPoll,
-			OnPoll: func(d codedeploy.Deployment) {
+			OnDeployment: func(d wait.CodeDeployment) {
 				r.debugf("%s: CodeDeploy deployment %s is %s", sr.Service, d.ID, d.Status)
 			},
 		}
@@ -122,8 +124,8 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		var stopped []string
 		for _, id := range cd.active {
 			r.logf("StopDeployment %s with auto-rollback (service %s)", id, sr.Service)
-			err := codedeploy.Stop(ctx, r.CodeDeploy, id)
-			if errors.Is(err, codedeploy.ErrAlreadyCompleted) {
+			err := apply.StopCodeDeployment(ctx, r.CodeDeploy, id)
+			if errors.Is(err, apply.ErrAlreadyCompleted) {
 				r.logf("CodeDeploy deployment %s had already ended", id)
 				continue
 			}
@@ -135,8 +137,8 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		}
 		sr.Superseded = strings.Join(stopped, ", ")
 		for _, id := range stopped {
-			rb, err := codedeploy.WaitRollback(ctx, r.CodeDeploy, id, opts())
-			if errors.Is(err, codedeploy.ErrNoRollback) {
+			rb, err := wait.CodeDeployRollback(ctx, r.CodeDeploy, id, opts())
+			if errors.Is(err, wait.ErrNoRollback) {
 				r.logf("stopped CodeDeploy deployment %s has no rollback deployment", id)
 				continue
 			}
@@ -150,11 +152,11 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 				sr.Message = fmt.Sprintf("stopped CodeDeploy deployment %s; CodeDeploy rolls the service back with deployment %s, which was not waited for (wait is false)", id, rb)
 				return nil
 			}
-			if _, err := codedeploy.Wait(ctx, r.CodeDeploy, rb, opts()); err != nil {
+			if _, err := wait.CodeDeploy(ctx, r.CodeDeploy, rb, opts()); err != nil {
 				return r.codeDeployFailure(ctx, cfg, p, rb, err)
 			}
 		}
-		svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
+		svc, err := ecsread.DescribeService(ctx, r.ECS, cfg.Cluster, sr.Service)
 		if err != nil {
 			return r.applyFailure(ctx, err, reason.VerifyFailed, "describe service "+sr.Service+" after stopping its CodeDeploy deployment")
 		}
@@ -164,9 +166,9 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		r.logf("%s runs %s after the stop, not the target: creating a CodeDeploy deployment of revision %d", sr.Service, svc.TaskDefinition, to.Number)
 	}
 
-	spec := codedeploy.AppSpec{TaskDefinition: to.ARN, ContainerName: cd.container, ContainerPort: cd.port}
+	spec := apply.AppSpec{TaskDefinition: to.ARN, ContainerName: cd.container, ContainerPort: cd.port}
 	r.logf("CreateDeployment of %s to CodeDeploy group %s (service %s)", to.ARN, cfg.CodeDeployDeploymentGroup, sr.Service)
-	id, err := codedeploy.Create(ctx, r.CodeDeploy, cfg.CodeDeployApplication, cfg.CodeDeployDeploymentGroup, spec,
+	id, err := apply.CreateCodeDeployment(ctx, r.CodeDeploy, cfg.CodeDeployApplication, cfg.CodeDeployDeploymentGroup, spec,
 		fmt.Sprintf("ecs-rollback: roll %s back to revision %d", sr.Service, to.Number))
 	sr.UpdateSent = sr.UpdateSent || mayHaveApplied(err)
 	if err != nil {
@@ -179,7 +181,7 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 		return nil
 	}
 	r.logf("waiting up to %s for CodeDeploy deployment %s", time.Until(deadline).Round(time.Second), id)
-	if _, err := codedeploy.Wait(ctx, r.CodeDeploy, id, opts()); err != nil {
+	if _, err := wait.CodeDeploy(ctx, r.CodeDeploy, id, opts()); err != nil {
 		return r.codeDeployFailure(ctx, cfg, p, id, err)
 	}
 	return nil
@@ -190,8 +192,8 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 func (r *Runner) codeDeployFailure(ctx context.Context, cfg config.Config, p *plan, id string, err error) *failure {
 	sr := &p.result
 	var (
-		fe *codedeploy.FailedError
-		wt *codedeploy.WaitTimeoutError
+		fe *wait.DeploymentFailedError
+		wt *wait.DeploymentTimeoutError
 		f  *failure
 	)
 	switch {

@@ -3,14 +3,15 @@ package rollback
 import (
 	"context"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/ecrcheck"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -25,7 +26,7 @@ type prepared struct {
 	inProg  bool     // a deployment is rolling out right now
 	// revs describes task definitions; while the target tag is unknown it
 	// is a revisionCache already describing active, and stop ends that.
-	revs ecsops.DescribeTaskDefinitionAPI
+	revs ecsread.DescribeTaskDefinitionAPI
 	stop func()
 }
 
@@ -69,7 +70,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	}()
 	// Until the GitHub chain names the tag, describe the candidates ahead.
 	speculate := cfg.Revision == "" && cfg.ImageTag == ""
-	services, err := ecsops.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
+	services, err := ecsread.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
 	if err != nil && len(services) == 0 {
 		cancelSrc()
 		srcWG.Wait()
@@ -130,7 +131,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 
 // prepare reads the service's current revision and the ACTIVE revisions
 // below it.
-func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Service, speculate bool) (prepared, *failure) {
+func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Service, speculate bool) (prepared, *failure) {
 	out := prepared{revs: r.ECS}
 	family, number, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
@@ -142,7 +143,7 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 		// The GitHub chain is still looking for the tag and the list of
 		// ACTIVE revisions is not in yet: describe the revisions most likely
 		// to be candidates now. The list still decides which count.
-		out.revs, out.stop = prefetch(ctx, r.ECS, likelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), r.describeConcurrency())
+		out.revs, out.stop = ecsread.Prefetch(ctx, r.ECS, ecsread.LikelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), r.describeConcurrency())
 	}
 
 	var (
@@ -152,11 +153,11 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		out.current, curErr = ecsops.DescribeRevision(ctx, r.ECS, svc.TaskDefinition)
+		out.current, curErr = ecsread.DescribeRevision(ctx, r.ECS, svc.TaskDefinition)
 	}()
 	go func() {
 		defer wg.Done()
-		out.active, activeErr = ecsops.ActiveRevisionARNs(ctx, r.ECS, family, number, cfg.MaxRevisions)
+		out.active, activeErr = ecsread.ActiveRevisionARNs(ctx, r.ECS, family, number, cfg.MaxRevisions)
 	}()
 	wg.Wait()
 	if curErr != nil {
@@ -168,25 +169,8 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsops.Serv
 	return out, nil
 }
 
-// likelyCandidates guesses the references of the max revisions below
-// current, newest first, in the form of the service's own reference (an ARN,
-// or the bare family:revision some emulators use): revisions are numbered
-// one by one, so unless some were deregistered these are the candidates.
-func likelyCandidates(currentRef string, current int32, max int) []string {
-	i := strings.LastIndexByte(currentRef, ':')
-	if i < 0 {
-		return nil
-	}
-	prefix := currentRef[:i+1]
-	out := make([]string, 0, max)
-	for n := current - 1; n >= 1 && len(out) < max; n-- {
-		out = append(out, fmt.Sprintf("%s%d", prefix, n))
-	}
-	return out
-}
-
 // inProgress reports whether a deployment is rolling out.
-func inProgress(svc ecsops.Service) bool {
+func inProgress(svc ecsread.Service) bool {
 	if len(svc.Deployments) > 1 {
 		return true
 	}
@@ -271,12 +255,12 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 
 // leaving is the revision a service is rolling out of while a deployment to
 // current is under way: that of its older, non-PRIMARY deployment.
-func (r *Runner) leaving(ctx context.Context, svc ecsops.Service, current revision.Revision) (revision.Revision, bool) {
+func (r *Runner) leaving(ctx context.Context, svc ecsread.Service, current revision.Revision) (revision.Revision, bool) {
 	for _, d := range svc.Deployments {
 		if d.Status == "PRIMARY" || revision.SameRevision(d.TaskDefinition, current.ARN) {
 			continue
 		}
-		rev, err := ecsops.DescribeRevision(ctx, r.ECS, d.TaskDefinition)
+		rev, err := ecsread.DescribeRevision(ctx, r.ECS, d.TaskDefinition)
 		return rev, err == nil
 	}
 	return revision.Revision{}, false
@@ -321,7 +305,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 		if ref == "" {
 			ref = fmt.Sprintf("%s:%d", pre.family, spec.Number)
 		}
-		rev, err := ecsops.DescribeRevision(ctx, r.ECS, ref)
+		rev, err := ecsread.DescribeRevision(ctx, r.ECS, ref)
 		if err != nil {
 			f := asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), reason.TargetNotActive)
 			if f.reason == reason.TargetNotActive {
@@ -342,7 +326,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 		case revision.SameRevision(recorded, cur.ARN):
 			return cur, target.HowRecordedARN, nil
 		default:
-			rev, err := ecsops.DescribeRevision(ctx, pre.revs, recorded)
+			rev, err := ecsread.DescribeRevision(ctx, pre.revs, recorded)
 			if err == nil && rev.Status == "ACTIVE" {
 				return rev, target.HowRecordedARN, nil
 			}
@@ -356,7 +340,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	if target.Matches(cur, tag, cfg.ContainerName) {
 		return cur, target.HowImageTag, nil
 	}
-	rev, found, described, err := ecsops.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev revision.Revision) bool {
+	rev, found, described, err := ecsread.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev revision.Revision) bool {
 		return target.Matches(rev, tag, cfg.ContainerName)
 	})
 	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)
@@ -375,7 +359,7 @@ func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared
 	if !ok {
 		return revision.Revision{}, "", fail(reason.NoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
 	}
-	prev, err := ecsops.DescribeRevision(ctx, r.ECS, prevARN)
+	prev, err := ecsread.DescribeRevision(ctx, r.ECS, prevARN)
 	if err != nil {
 		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), reason.ECSError)
 	}

@@ -3,13 +3,14 @@ package rollback
 import (
 	"context"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"path/filepath"
 	"strings"
 
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+
 	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/deploystate"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 )
 
 // RecordRequest is one run of the record command.
@@ -39,7 +40,7 @@ func (r *Runner) Record(ctx context.Context, req RecordRequest) Result {
 		if r.ECS == nil {
 			return failed("no ECS client is configured to read the service's task definition")
 		}
-		svc, err := ecsops.DescribeService(ctx, r.ECS, cfg.Cluster, cfg.Services[0])
+		svc, err := ecsread.DescribeService(ctx, r.ECS, cfg.Cluster, cfg.Services[0])
 		if err != nil {
 			return failed(fmt.Sprintf("read the task definition of service %s: %v", cfg.Services[0], err))
 		}

@@ -6,7 +6,8 @@ package rollback
 import (
 	"time"
 
-	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/safety"
 	"github.com/deplight/ecs-rollback/internal/source"
@@ -61,7 +62,7 @@ type ServiceResult struct {
 	UpdateSent     bool   // UpdateService (or CodeDeploy) was called
 	CodeDeployID   string // for CODE_DEPLOY services
 	Deregistered   string // ARN deregistered after the rollback
-	Events         []ecsops.Event
+	Events         []ecsread.Event
 	StoppedReasons []string
 	Superseded     string // deployment in progress that the rollback superseded
 }

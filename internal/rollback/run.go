@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
 	"sync"
 
-	"github.com/deplight/ecs-rollback/internal/ecsops"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+
 	"github.com/deplight/ecs-rollback/internal/source"
 	"github.com/deplight/ecs-rollback/internal/trigger"
 )
@@ -129,7 +130,7 @@ func untouched(names []string, o Outcome, reason string) []ServiceResult {
 
 // plan is one service's state while the run goes on.
 type plan struct {
-	service  ecsops.Service
+	service  ecsread.Service
 	result   ServiceResult
 	fail     *failure
 	strategy strategy // chosen by the service's deployment controller
@@ -138,8 +139,8 @@ type plan struct {
 	// unverified is true when the change was made but, without wait, not
 	// verified (a CodeDeploy deployment takes minutes).
 	unverified bool
-	warnings   []string        // raised while applying, for the run's warnings
-	observed   *ecsops.Service // the service as the wait last saw it stable
+	warnings   []string         // raised while applying, for the run's warnings
+	observed   *ecsread.Service // the service as the wait last saw it stable
 }
 
 func servicesFromPlans(plans []*plan, force Outcome) []ServiceResult {

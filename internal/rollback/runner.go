@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/source"
 	"github.com/deplight/ecs-rollback/internal/trigger"
 )
@@ -22,10 +23,10 @@ import (
 type ECSAPI interface {
 	ecs.DescribeServicesAPIClient
 	ecs.ListTaskDefinitionsAPIClient
-	ecsops.DescribeTaskDefinitionAPI
-	ecsops.UpdateServiceAPI
-	ecsops.StoppedTasksAPI
-	ecsops.DeregisterAPI
+	ecsread.DescribeTaskDefinitionAPI
+	apply.UpdateServiceAPI
+	ecsread.StoppedTasksAPI
+	apply.DeregisterAPI
 }
 
 // DeploymentSource finds the last successful deployment; *source.Finder
@@ -49,14 +50,14 @@ type Runner struct {
 	Source DeploymentSource // nil when the run needs no GitHub lookup
 	Log    Logger
 	// CodeDeploy rolls back CODE_DEPLOY services; nil refuses them.
-	CodeDeploy codedeploy.API
+	CodeDeploy apply.CodeDeployAPI
 	// ECR checks that the target's images still exist; nil skips the check,
 	// saying so. *ecr.Client satisfies it.
 	ECR ecr.DescribeImagesAPIClient
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// FirstPoll and MaxPoll shape the wait for stability; see ecsops.WaitOptions.
+	// FirstPoll and MaxPoll shape the wait for stability; see wait.Options.
 	FirstPoll, MaxPoll time.Duration
 	// DescribeConcurrency bounds concurrent DescribeTaskDefinition calls.
 	DescribeConcurrency int
@@ -95,7 +96,7 @@ func (r *Runner) describeConcurrency() int {
 	if r.DescribeConcurrency > 0 {
 		return r.DescribeConcurrency
 	}
-	return defaultDescribeConcurrency
+	return ecsread.DescribeConcurrency
 }
 
 func (r *Runner) logf(format string, args ...any) {
@@ -148,7 +149,7 @@ func asFailure(ctx context.Context, err error, otherwise string) *failure {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return fail(reason.Cancelled, "the run was cancelled before any change was made: %v", err)
 	}
-	var nf *ecsops.NotFoundError
+	var nf *ecsread.NotFoundError
 	if errors.As(err, &nf) {
 		return fail(reason.ServiceNotFound, "%v. Check the cluster and service inputs and the AWS region.", err)
 	}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"strings"
+
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+	"github.com/deplight/ecs-rollback/internal/reason"
+	"github.com/deplight/ecs-rollback/internal/wait"
 
 	"github.com/aws/smithy-go"
 
 	"github.com/deplight/ecs-rollback/internal/config"
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/safety"
 )
 
@@ -50,7 +53,7 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 	to := sr.To
 	if !p.join {
 		r.logf("UpdateService %s → %s", sr.Service, to.ARN)
-		_, err := ecsops.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
+		_, err := apply.UpdateService(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN)
 		sr.UpdateSent = mayHaveApplied(err)
 		if err != nil {
 			return r.applyFailure(ctx, err, reason.UpdateFailed,
@@ -61,11 +64,11 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 		return nil
 	}
 	r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
-	stable, err := ecsops.WaitStable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, ecsops.WaitOptions{
+	stable, err := wait.Stable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, wait.Options{
 		Timeout:   cfg.WaitTimeout,
 		FirstPoll: r.FirstPoll,
 		MaxPoll:   r.MaxPoll,
-		OnPoll: func(s ecsops.Service) {
+		OnService: func(s ecsread.Service) {
 			r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
 		},
 	})

@@ -1,8 +1,9 @@
 package rollback
 
 import (
-	"github.com/deplight/ecs-rollback/internal/reason"
 	"testing"
+
+	"github.com/deplight/ecs-rollback/internal/reason"
 
 	"github.com/stretchr/testify/assert"
 )

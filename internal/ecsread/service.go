@@ -1,7 +1,7 @@
 // Package ecsops talks to Amazon ECS through narrow aws-sdk-go-v2 interfaces:
 // describe a service, list and describe task-definition revisions, update the
 // service, wait until it is stable, and deregister a revision.
-package ecsops
+package ecsread
 
 import "time"
 

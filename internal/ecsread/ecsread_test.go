@@ -1,4 +1,4 @@
-package ecsops_test
+package ecsread_test
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
+
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 	"github.com/deplight/ecs-rollback/internal/revision"
 	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 )
@@ -102,7 +104,7 @@ func TestDescribeServices(t *testing.T) {
 			require.NoError(t, s.AddService(ecssim.ServiceSpec{Cluster: "prod", Name: name, TaskDefinition: arns[0], DesiredCount: 2}))
 		}
 		api := &barrierAPI{DescribeServicesAPIClient: client, n: 2, all: make(chan struct{})}
-		got, err := ecsops.DescribeServices(t.Context(), api, "prod", names)
+		got, err := ecsread.DescribeServices(t.Context(), api, "prod", names)
 		require.NoError(t, err)
 		assert.Len(t, got, 12)
 		for _, name := range names {
@@ -115,31 +117,31 @@ func TestDescribeServices(t *testing.T) {
 	t.Run("missing and inactive are NotFoundErrors, the rest still found", func(t *testing.T) {
 		t.Parallel()
 		asked := []string{"svc-00", "nope", "deleted", "arn:aws:ecs:us-east-1:123456789012:service/prod/svc-01"}
-		got, err := ecsops.DescribeServices(t.Context(), client, "prod", asked)
+		got, err := ecsread.DescribeServices(t.Context(), client, "prod", asked)
 		require.Error(t, err)
 		assert.ElementsMatch(t, []string{"svc-00", "arn:aws:ecs:us-east-1:123456789012:service/prod/svc-01"}, keys(got))
 		assert.Equal(t, "svc-01", got["arn:aws:ecs:us-east-1:123456789012:service/prod/svc-01"].Name)
 
-		var nfs []*ecsops.NotFoundError
+		var nfs []*ecsread.NotFoundError
 		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-			var nf *ecsops.NotFoundError
+			var nf *ecsread.NotFoundError
 			require.ErrorAs(t, e, &nf)
 			nfs = append(nfs, nf)
 		}
-		want := []*ecsops.NotFoundError{
+		want := []*ecsread.NotFoundError{
 			{Cluster: "prod", Service: "nope", Reason: "MISSING"},
 			{Cluster: "prod", Service: "deleted", Reason: "INACTIVE"},
 		}
 		if diff := cmp.Diff(want, nfs); diff != "" {
 			t.Errorf("not found (-want +got):\n%s", diff)
 		}
-		var nf *ecsops.NotFoundError
+		var nf *ecsread.NotFoundError
 		assert.ErrorAs(t, err, &nf, "errors.As finds the first")
 	})
 
 	t.Run("one service", func(t *testing.T) {
 		t.Parallel()
-		svc, err := ecsops.DescribeService(t.Context(), client, "prod", "svc-03")
+		svc, err := ecsread.DescribeService(t.Context(), client, "prod", "svc-03")
 		require.NoError(t, err)
 		assert.Equal(t, "arn:aws:ecs:us-east-1:123456789012:service/prod/svc-03", svc.ARN)
 		assert.Equal(t, "arn:aws:ecs:us-east-1:123456789012:cluster/prod", svc.ClusterARN)
@@ -158,23 +160,23 @@ func TestDescribeServices(t *testing.T) {
 
 	t.Run("one missing service", func(t *testing.T) {
 		t.Parallel()
-		_, err := ecsops.DescribeService(t.Context(), client, "prod", "nope")
-		var nf *ecsops.NotFoundError
+		_, err := ecsread.DescribeService(t.Context(), client, "prod", "nope")
+		var nf *ecsread.NotFoundError
 		require.ErrorAs(t, err, &nf)
-		assert.Equal(t, ecsops.NotFoundError{Cluster: "prod", Service: "nope", Reason: "MISSING"}, *nf)
+		assert.Equal(t, ecsread.NotFoundError{Cluster: "prod", Service: "nope", Reason: "MISSING"}, *nf)
 		assert.Equal(t, "service nope not found in cluster prod (MISSING)", err.Error())
 	})
 
 	t.Run("unknown cluster is the API's error, wrapped", func(t *testing.T) {
 		t.Parallel()
-		_, err := ecsops.DescribeService(t.Context(), client, "nope", "svc-00")
+		_, err := ecsread.DescribeService(t.Context(), client, "nope", "svc-00")
 		var cnf *types.ClusterNotFoundException
 		require.ErrorAs(t, err, &cnf)
 		assert.True(t, strings.HasPrefix(err.Error(), "describe services svc-00 in cluster nope: "), err.Error())
 	})
 }
 
-func keys(m map[string]ecsops.Service) []string {
+func keys(m map[string]ecsread.Service) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -258,7 +260,7 @@ func TestActiveRevisionARNs(t *testing.T) {
 			t.Parallel()
 			s, client := newSim(t, tt.opts...)
 			tt.setup(s)
-			got, err := ecsops.ActiveRevisionARNs(t.Context(), client, tt.family, tt.below, tt.max)
+			got, err := ecsread.ActiveRevisionARNs(t.Context(), client, tt.family, tt.below, tt.max)
 			require.NoError(t, err)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("ARNs (-want +got):\n%s", diff)
@@ -271,7 +273,7 @@ func TestActiveRevisionARNs(t *testing.T) {
 		t.Parallel()
 		s, client := newSim(t)
 		register(s, "web", 1)
-		_, err := ecsops.ActiveRevisionARNs(t.Context(), client, "web", 0, 5)
+		_, err := ecsread.ActiveRevisionARNs(t.Context(), client, "web", 0, 5)
 		require.NoError(t, err)
 		calls := s.Calls()
 		require.Len(t, calls, 1)
@@ -282,7 +284,7 @@ func TestActiveRevisionARNs(t *testing.T) {
 		t.Parallel()
 		s, client := newSim(t)
 		s.FailNext("ListTaskDefinitions", 1, "AccessDeniedException")
-		_, err := ecsops.ActiveRevisionARNs(t.Context(), client, "web", 0, 5)
+		_, err := ecsread.ActiveRevisionARNs(t.Context(), client, "web", 0, 5)
 		var ad *types.AccessDeniedException
 		assert.ErrorAs(t, err, &ad)
 	})
@@ -306,7 +308,7 @@ func TestDescribeRevision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ecsops.DescribeRevision(t.Context(), client, tt.ref)
+			got, err := ecsread.DescribeRevision(t.Context(), client, tt.ref)
 			require.NoError(t, err)
 			want := revision.Revision{
 				ARN: arns[1], Family: "web", Number: 2, Status: "ACTIVE", RegisteredAt: st.RegisteredAt.Truncate(1e6),
@@ -323,7 +325,7 @@ func TestDescribeRevision(t *testing.T) {
 
 	t.Run("unknown", func(t *testing.T) {
 		t.Parallel()
-		_, err := ecsops.DescribeRevision(t.Context(), client, "web:9")
+		_, err := ecsread.DescribeRevision(t.Context(), client, "web:9")
 		var ce *types.ClientException
 		require.ErrorAs(t, err, &ce)
 		assert.True(t, strings.HasPrefix(err.Error(), "describe task definition web:9: "), err.Error())
@@ -332,7 +334,7 @@ func TestDescribeRevision(t *testing.T) {
 
 // countingAPI records how many DescribeTaskDefinition calls overlap.
 type countingAPI struct {
-	ecsops.DescribeTaskDefinitionAPI
+	ecsread.DescribeTaskDefinitionAPI
 	mu               sync.Mutex
 	inFlight, maxSim int
 }
@@ -386,7 +388,7 @@ func TestFindRevision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, found, described, err := ecsops.FindRevision(t.Context(), client, tt.arns, tt.concurrency, tt.match)
+			got, found, described, err := ecsread.FindRevision(t.Context(), client, tt.arns, tt.concurrency, tt.match)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantRev != 0, found)
 			assert.Equal(t, tt.wantRev, got.Number)
@@ -405,7 +407,7 @@ func TestFindRevision(t *testing.T) {
 		t.Parallel()
 		s, client := newSim(t)
 		register(s, "web", 100)
-		_, found, described, err := ecsops.FindRevision(t.Context(), client, newestFirst("web", 100, 1), 5, tagged(100))
+		_, found, described, err := ecsread.FindRevision(t.Context(), client, newestFirst("web", 100, 1), 5, tagged(100))
 		require.NoError(t, err)
 		require.True(t, found)
 		assert.Less(t, s.CallCount("DescribeTaskDefinition"), 100)
@@ -415,7 +417,7 @@ func TestFindRevision(t *testing.T) {
 	t.Run("concurrency is bounded", func(t *testing.T) {
 		t.Parallel()
 		api := &countingAPI{DescribeTaskDefinitionAPI: client}
-		_, found, described, err := ecsops.FindRevision(t.Context(), api, candidates, 3, tagged())
+		_, found, described, err := ecsread.FindRevision(t.Context(), api, candidates, 3, tagged())
 		require.NoError(t, err)
 		assert.False(t, found)
 		assert.Equal(t, 100, described)
@@ -426,7 +428,7 @@ func TestFindRevision(t *testing.T) {
 		t.Parallel()
 		arns := []string{tdARN("web", 9), tdARN("web", 404), tdARN("web", 8), tdARN("web", 7)}
 		for _, conc := range []int{1, 4} {
-			_, found, _, err := ecsops.FindRevision(t.Context(), client, arns, conc, tagged(8))
+			_, found, _, err := ecsread.FindRevision(t.Context(), client, arns, conc, tagged(8))
 			var ce *types.ClientException
 			require.ErrorAs(t, err, &ce, "concurrency %d", conc)
 			assert.Contains(t, err.Error(), "web:404")
@@ -438,7 +440,7 @@ func TestFindRevision(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		_, found, _, err := ecsops.FindRevision(ctx, client, candidates, 5, tagged(1))
+		_, found, _, err := ecsread.FindRevision(ctx, client, candidates, 5, tagged(1))
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.False(t, found)
 	})
@@ -461,7 +463,7 @@ func TestUpdateService(t *testing.T) {
 			require.NoError(t, s.AddService(ecssim.ServiceSpec{Cluster: "prod", Name: "web", TaskDefinition: arns[2], DesiredCount: 2}))
 			s.SetRollout("prod", "web", ecssim.Rollout{Never: true})
 
-			svc, err := ecsops.UpdateService(t.Context(), client, "prod", "web", arns[0])
+			svc, err := apply.UpdateService(t.Context(), client, "prod", "web", arns[0])
 			require.NoError(t, err)
 			assert.Equal(t, arns[0], svc.TaskDefinition)
 			p, ok := svc.Primary()
@@ -482,7 +484,7 @@ func TestUpdateService(t *testing.T) {
 		s, client := newSim(t)
 		arns := register(s, "web", 1)
 		s.AddCluster("prod")
-		_, err := ecsops.UpdateService(t.Context(), client, "prod", "nope", arns[0])
+		_, err := apply.UpdateService(t.Context(), client, "prod", "nope", arns[0])
 		var snf *types.ServiceNotFoundException
 		require.ErrorAs(t, err, &snf)
 		assert.True(t, strings.HasPrefix(err.Error(), "update service nope in cluster prod to "+arns[0]+": "), err.Error())
@@ -493,14 +495,14 @@ func TestDeregister(t *testing.T) {
 	t.Parallel()
 	s, client := newSim(t)
 	arns := register(s, "web", 2)
-	require.NoError(t, ecsops.Deregister(t.Context(), client, arns[0]))
+	require.NoError(t, apply.Deregister(t.Context(), client, arns[0]))
 	st, ok := s.TaskDefinition(arns[0])
 	require.True(t, ok)
 	assert.Equal(t, "INACTIVE", st.Status)
 	st, _ = s.TaskDefinition(arns[1])
 	assert.Equal(t, "ACTIVE", st.Status)
 
-	err := ecsops.Deregister(t.Context(), client, tdARN("web", 9))
+	err := apply.Deregister(t.Context(), client, tdARN("web", 9))
 	var ce *types.ClientException
 	require.ErrorAs(t, err, &ce)
 	assert.True(t, strings.HasPrefix(err.Error(), "deregister task definition "+tdARN("web", 9)+": "), err.Error())
@@ -569,7 +571,7 @@ func TestStoppedTaskReasons(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ecsops.StoppedTaskReasons(t.Context(), client, "prod", "web", tt.td, tt.max)
+			got, err := ecsread.StoppedTaskReasons(t.Context(), client, "prod", "web", tt.td, tt.max)
 			require.NoError(t, err)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("reasons (-want +got):\n%s", diff)
@@ -579,7 +581,7 @@ func TestStoppedTaskReasons(t *testing.T) {
 
 	t.Run("unknown service", func(t *testing.T) {
 		t.Parallel()
-		_, err := ecsops.StoppedTaskReasons(t.Context(), client, "prod", "nope", arns[1], 5)
+		_, err := ecsread.StoppedTaskReasons(t.Context(), client, "prod", "nope", arns[1], 5)
 		var snf *types.ServiceNotFoundException
 		assert.ErrorAs(t, err, &snf)
 	})

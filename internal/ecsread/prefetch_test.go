@@ -1,4 +1,4 @@
-package rollback
+package ecsread
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func TestPrefetchAnswersFromItsOwnCalls(t *testing.T) {
 	t.Parallel()
 	api := &countingDescriber{calls: map[string]int{}}
 	arns := arnsOf(30)
-	cache, stop := prefetch(t.Context(), api, arns, 4)
+	cache, stop := Prefetch(t.Context(), api, arns, 4)
 	defer stop()
 	for _, arn := range arns {
 		out, err := cache.DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
@@ -86,7 +86,7 @@ func TestPrefetchStoppedCallsAreMadeAgain(t *testing.T) {
 	t.Parallel()
 	api := &countingDescriber{calls: map[string]int{}, block: make(chan struct{}), entered: make(chan string, 10)}
 	arns := arnsOf(3)
-	cache, stop := prefetch(context.Background(), api, arns, 2)
+	cache, stop := Prefetch(context.Background(), api, arns, 2)
 	<-api.entered
 	<-api.entered
 	stop() // cancels the two calls in flight before they answer
@@ -118,6 +118,6 @@ func TestLikelyCandidates(t *testing.T) {
 		{"no-revision", 0, 5, nil},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, likelyCandidates(tc.ref, tc.current, tc.max), tc.ref)
+		assert.Equal(t, tc.want, LikelyCandidates(tc.ref, tc.current, tc.max), tc.ref)
 	}
 }

@@ -1,4 +1,4 @@
-package codedeploy_test
+package apply_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/wait"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
@@ -14,7 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/deplight/ecs-rollback/internal/codedeploy"
 	"github.com/deplight/ecs-rollback/internal/sim/cdsim"
 )
 
@@ -26,7 +28,7 @@ const (
 )
 
 // fast polls without delay worth the name.
-var fast = codedeploy.WaitOptions{FirstPoll: time.Millisecond, MaxPoll: 2 * time.Millisecond, Timeout: 30 * time.Second}
+var fast = wait.Options{FirstPoll: time.Millisecond, MaxPoll: 2 * time.Millisecond, Timeout: 30 * time.Second}
 
 // succeeded records what the simulator reported as succeeded.
 type succeeded struct {
@@ -66,29 +68,29 @@ func newSim(t *testing.T, opts ...cdsim.Option) (*cdsim.Server, *sdk.Client, *su
 func TestGetGroup(t *testing.T) {
 	t.Parallel()
 	_, api, _ := newSim(t)
-	g, err := codedeploy.GetGroup(t.Context(), api, app, group)
+	g, err := apply.GetCodeDeployGroup(t.Context(), api, app, group)
 	require.NoError(t, err)
-	want := codedeploy.Group{
+	want := apply.CodeDeployGroup{
 		Application: app, Name: group, ComputePlatform: "ECS",
-		Services:     []codedeploy.ECSService{{Cluster: "prod", Service: "web"}},
+		Services:     []apply.ECSService{{Cluster: "prod", Service: "web"}},
 		TargetGroups: []string{"web-blue", "web-green"},
 	}
 	if diff := cmp.Diff(want, g); diff != "" {
 		t.Errorf("GetGroup mismatch (-want +got):\n%s", diff)
 	}
 
-	_, err = codedeploy.GetGroup(t.Context(), api, app, "nope")
+	_, err = apply.GetCodeDeployGroup(t.Context(), api, app, "nope")
 	var nf *types.DeploymentGroupDoesNotExistException
 	require.ErrorAs(t, err, &nf)
 	assert.Contains(t, err.Error(), "get CodeDeploy deployment group nope of application web-app")
-	_, err = codedeploy.GetGroup(t.Context(), api, "nope", group)
+	_, err = apply.GetCodeDeployGroup(t.Context(), api, "nope", group)
 	var anf *types.ApplicationDoesNotExistException
 	require.ErrorAs(t, err, &anf)
 }
 
 func TestGroupDeploys(t *testing.T) {
 	t.Parallel()
-	g := codedeploy.Group{Services: []codedeploy.ECSService{{Cluster: "prod", Service: "web"}}}
+	g := apply.CodeDeployGroup{Services: []apply.ECSService{{Cluster: "prod", Service: "web"}}}
 	tests := []struct {
 		cluster, service string
 		want             bool
@@ -115,7 +117,7 @@ func TestActive(t *testing.T) {
 			want = append([]string{id}, want...) // newest first
 		}
 	}
-	got, err := codedeploy.Active(t.Context(), api, app, group)
+	got, err := apply.ActiveCodeDeployments(t.Context(), api, app, group)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, 2, s.CallCount("ListDeployments"), "two pages of two")
@@ -130,17 +132,17 @@ func TestAppSpecContent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		spec codedeploy.AppSpec
+		spec apply.AppSpec
 		want string
 	}{
 		{
 			name: "with load balancer",
-			spec: codedeploy.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080},
+			spec: apply.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080},
 			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `","LoadBalancerInfo":{"ContainerName":"app","ContainerPort":8080}}}}]}`,
 		},
 		{
 			name: "without",
-			spec: codedeploy.AppSpec{TaskDefinition: td42},
+			spec: apply.AppSpec{TaskDefinition: td42},
 			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `"}}}]}`,
 		},
 	}
@@ -158,21 +160,21 @@ func TestCreateAndWait(t *testing.T) {
 	t.Parallel()
 	s, api, got := newSim(t)
 	s.SetBehavior(cdsim.Behavior{Settle: 20 * time.Millisecond})
-	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 80}, "rollback")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 80}, "rollback")
 	require.NoError(t, err)
 	require.NotEmpty(t, id)
 
 	// One active deployment per group, as in CodeDeploy.
-	_, err = codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td45}, "")
+	_, err = apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td45}, "")
 	var limit *types.DeploymentLimitExceededException
 	require.ErrorAs(t, err, &limit)
 
 	var polls int
 	o := fast
-	o.OnPoll = func(codedeploy.Deployment) { polls++ }
-	d, err := codedeploy.Wait(t.Context(), api, id, o)
+	o.OnDeployment = func(wait.CodeDeployment) { polls++ }
+	d, err := wait.CodeDeploy(t.Context(), api, id, o)
 	require.NoError(t, err)
-	assert.Equal(t, codedeploy.StatusSucceeded, d.Status)
+	assert.Equal(t, wait.StatusSucceeded, d.Status)
 	assert.GreaterOrEqual(t, polls, 1)
 	assert.Equal(t, []string{td42}, got.taskDefs())
 
@@ -187,12 +189,12 @@ func TestWaitFailed(t *testing.T) {
 	t.Parallel()
 	s, api, got := newSim(t)
 	s.SetBehavior(cdsim.Behavior{Fail: true, ErrorCode: "HEALTH_CONSTRAINTS", ErrorMessage: "The overall deployment failed because too many individual instances failed deployment"})
-	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
 	require.NoError(t, err)
-	_, err = codedeploy.Wait(t.Context(), api, id, fast)
-	var fe *codedeploy.FailedError
+	_, err = wait.CodeDeploy(t.Context(), api, id, fast)
+	var fe *wait.DeploymentFailedError
 	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, codedeploy.StatusFailed, fe.Deployment.Status)
+	assert.Equal(t, wait.StatusFailed, fe.Deployment.Status)
 	assert.Equal(t, "HEALTH_CONSTRAINTS", fe.Deployment.ErrorCode)
 	assert.Contains(t, err.Error(), "ended Failed: HEALTH_CONSTRAINTS: The overall deployment failed")
 	assert.Empty(t, got.taskDefs())
@@ -202,12 +204,12 @@ func TestWaitTimeout(t *testing.T) {
 	t.Parallel()
 	s, api, _ := newSim(t)
 	s.SetBehavior(cdsim.Behavior{Never: true})
-	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
 	require.NoError(t, err)
 	o := fast
 	o.Timeout = 30 * time.Millisecond
-	_, err = codedeploy.Wait(t.Context(), api, id, o)
-	var wt *codedeploy.WaitTimeoutError
+	_, err = wait.CodeDeploy(t.Context(), api, id, o)
+	var wt *wait.DeploymentTimeoutError
 	require.ErrorAs(t, err, &wt)
 	assert.Equal(t, "InProgress", wt.Last.Status)
 }
@@ -220,15 +222,15 @@ func TestStopWithRollback(t *testing.T) {
 	id, err := s.AddDeployment(cdsim.DeploymentSpec{Application: app, Group: group, TaskDefinition: td45})
 	require.NoError(t, err)
 
-	require.NoError(t, codedeploy.Stop(t.Context(), api, id))
+	require.NoError(t, apply.StopCodeDeployment(t.Context(), api, id))
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(s.Calls()[0].Body, &body))
 	assert.Equal(t, map[string]any{"deploymentId": id, "autoRollbackEnabled": true}, body)
 
-	rb, err := codedeploy.WaitRollback(t.Context(), api, id, fast)
+	rb, err := wait.CodeDeployRollback(t.Context(), api, id, fast)
 	require.NoError(t, err)
 	require.NotEqual(t, id, rb)
-	_, err = codedeploy.Wait(t.Context(), api, rb, fast)
+	_, err = wait.CodeDeploy(t.Context(), api, rb, fast)
 	require.NoError(t, err)
 	assert.Equal(t, []string{td42}, got.taskDefs(), "the rollback put the service back on the task definition it ran before")
 
@@ -240,8 +242,8 @@ func TestStopWithRollback(t *testing.T) {
 	assert.Equal(t, id, rollback.RollbackOf)
 
 	// A deployment that has ended cannot be stopped.
-	err = codedeploy.Stop(t.Context(), api, id)
-	require.ErrorIs(t, err, codedeploy.ErrAlreadyCompleted)
+	err = apply.StopCodeDeployment(t.Context(), api, id)
+	require.ErrorIs(t, err, apply.ErrAlreadyCompleted)
 }
 
 func TestStopWithoutRollback(t *testing.T) {
@@ -251,25 +253,25 @@ func TestStopWithoutRollback(t *testing.T) {
 	require.NoError(t, err)
 	_, err = api.StopDeployment(t.Context(), &sdk.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(false)})
 	require.NoError(t, err)
-	_, err = codedeploy.WaitRollback(t.Context(), api, id, fast)
-	require.ErrorIs(t, err, codedeploy.ErrNoRollback)
+	_, err = wait.CodeDeployRollback(t.Context(), api, id, fast)
+	require.ErrorIs(t, err, wait.ErrNoRollback)
 }
 
 func TestWaitRetriesAFailedPoll(t *testing.T) {
 	t.Parallel()
 	s, api, _ := newSim(t)
-	id, err := codedeploy.Create(t.Context(), api, app, group, codedeploy.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
 	require.NoError(t, err)
 	// The SDK retries a throttle itself; four in a row spend its three
 	// attempts on the first poll, and the next poll succeeds.
 	s.FailNext("GetDeployment", 4, cdsim.ErrThrottling)
-	_, err = codedeploy.Wait(t.Context(), api, id, fast)
+	_, err = wait.CodeDeploy(t.Context(), api, id, fast)
 	require.NoError(t, err)
 	assert.Equal(t, 5, s.CallCount("GetDeployment"))
 
 	s.FailNext("GetDeployment", 9, cdsim.ErrServer)
-	_, err = codedeploy.Wait(t.Context(), api, id, fast)
+	_, err = wait.CodeDeploy(t.Context(), api, id, fast)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "3 polls in a row failed")
-	assert.False(t, errors.Is(err, codedeploy.ErrNoRollback))
+	assert.False(t, errors.Is(err, wait.ErrNoRollback))
 }

@@ -1,4 +1,4 @@
-package ecsops
+package ecsread
 
 import (
 	"context"

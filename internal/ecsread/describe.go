@@ -1,4 +1,4 @@
-package ecsops
+package ecsread
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func DescribeServices(ctx context.Context, api ecs.DescribeServicesAPIClient, cl
 		}
 		for _, name := range batch {
 			if svc, ok := findService(outs[i].Services, name); ok {
-				s := fromSDKService(svc)
+				s := ServiceFrom(svc)
 				if s.Status == "INACTIVE" {
 					all = append(all, &NotFoundError{Cluster: cluster, Service: name, Reason: "INACTIVE"})
 					continue
@@ -134,8 +134,8 @@ func optional(s string) *string {
 	return aws.String(s)
 }
 
-// fromSDKService keeps what the action needs of an ECS service.
-func fromSDKService(s types.Service) Service {
+// ServiceFrom keeps what the action needs of an ECS service.
+func ServiceFrom(s types.Service) Service {
 	out := Service{
 		ARN:            aws.ToString(s.ServiceArn),
 		Name:           aws.ToString(s.ServiceName),

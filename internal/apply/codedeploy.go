@@ -1,11 +1,11 @@
-// Package codedeploy rolls back an ECS service that uses the CODE_DEPLOY
-// deployment controller, through AWS CodeDeploy: it reads the deployment
-// group, finds deployments in progress, stops one with auto-rollback, creates
-// a deployment of a task definition, and waits for a deployment to end. It
-// uses narrow aws-sdk-go-v2 interfaces; *codedeploy.Client satisfies them all.
-//
+package apply
+
+// The CodeDeploy mechanism, for ECS services with the CODE_DEPLOY
+// deployment controller: read the deployment group, find deployments in
+// progress, stop one with auto-rollback, create a deployment of a task
+// definition. It uses narrow aws-sdk-go-v2 interfaces; *codedeploy.Client
+// satisfies them all.
 // See https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-steps-ecs.html
-package codedeploy
 
 import (
 	"context"
@@ -40,10 +40,10 @@ type CreateDeploymentAPI interface {
 	CreateDeployment(ctx context.Context, in *codedeploy.CreateDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error)
 }
 
-// API is every CodeDeploy operation a rollback uses; ListDeployments and
+// CodeDeployAPI is every CodeDeploy operation a rollback uses; ListDeployments and
 // GetDeployment use the SDK's own codedeploy.ListDeploymentsAPIClient and
 // codedeploy.GetDeploymentAPIClient.
-type API interface {
+type CodeDeployAPI interface {
 	GetDeploymentGroupAPI
 	codedeploy.ListDeploymentsAPIClient
 	codedeploy.GetDeploymentAPIClient
@@ -51,15 +51,7 @@ type API interface {
 	CreateDeploymentAPI
 }
 
-var _ API = (*codedeploy.Client)(nil)
-
-// Deployment statuses.
-// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentInfo.html
-const (
-	StatusSucceeded = string(types.DeploymentStatusSucceeded)
-	StatusFailed    = string(types.DeploymentStatusFailed)
-	StatusStopped   = string(types.DeploymentStatusStopped)
-)
+var _ CodeDeployAPI = (*codedeploy.Client)(nil)
 
 // activeStatuses are the statuses of a deployment that has not ended yet.
 var activeStatuses = []types.DeploymentStatus{
@@ -69,8 +61,8 @@ var activeStatuses = []types.DeploymentStatus{
 	types.DeploymentStatusReady,
 }
 
-// Group is what a rollback needs of a deployment group.
-type Group struct {
+// CodeDeployGroup is what a rollback needs of a deployment group.
+type CodeDeployGroup struct {
 	Application     string
 	Name            string
 	ComputePlatform string       // ECS for an ECS blue/green group
@@ -86,7 +78,7 @@ type ECSService struct {
 
 // Deploys reports whether the group deploys service in cluster; each may be
 // a name or an ARN.
-func (g Group) Deploys(cluster, service string) bool {
+func (g CodeDeployGroup) Deploys(cluster, service string) bool {
 	for _, s := range g.Services {
 		if revision.ResourceName(s.Service) == revision.ResourceName(service) && (cluster == "" || revision.ResourceName(s.Cluster) == revision.ResourceName(cluster)) {
 			return true
@@ -95,21 +87,21 @@ func (g Group) Deploys(cluster, service string) bool {
 	return false
 }
 
-// GetGroup reads a deployment group.
+// GetCodeDeployGroup reads a deployment group.
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentGroup.html
-func GetGroup(ctx context.Context, api GetDeploymentGroupAPI, application, name string) (Group, error) {
+func GetCodeDeployGroup(ctx context.Context, api GetDeploymentGroupAPI, application, name string) (CodeDeployGroup, error) {
 	out, err := api.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
 		ApplicationName:     aws.String(application),
 		DeploymentGroupName: aws.String(name),
 	})
 	if err != nil {
-		return Group{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: %w", name, application, err)
+		return CodeDeployGroup{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: %w", name, application, err)
 	}
 	info := out.DeploymentGroupInfo
 	if info == nil {
-		return Group{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: the answer holds no group", name, application)
+		return CodeDeployGroup{}, fmt.Errorf("get CodeDeploy deployment group %s of application %s: the answer holds no group", name, application)
 	}
-	g := Group{
+	g := CodeDeployGroup{
 		Application:     aws.ToString(info.ApplicationName),
 		Name:            aws.ToString(info.DeploymentGroupName),
 		ComputePlatform: string(info.ComputePlatform),
@@ -127,10 +119,10 @@ func GetGroup(ctx context.Context, api GetDeploymentGroupAPI, application, name 
 	return g, nil
 }
 
-// Active lists the deployments of the group that have not ended (Created,
+// ActiveCodeDeployments lists the deployments of the group that have not ended (Created,
 // Queued, InProgress or Ready), newest first as CodeDeploy lists them.
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ListDeployments.html
-func Active(ctx context.Context, api codedeploy.ListDeploymentsAPIClient, application, group string) ([]string, error) {
+func ActiveCodeDeployments(ctx context.Context, api codedeploy.ListDeploymentsAPIClient, application, group string) ([]string, error) {
 	p := codedeploy.NewListDeploymentsPaginator(api, &codedeploy.ListDeploymentsInput{
 		ApplicationName:     aws.String(application),
 		DeploymentGroupName: aws.String(group),
@@ -196,15 +188,15 @@ func (a AppSpec) Content() string {
 	return string(b)
 }
 
-// Create starts a deployment of spec to the group and returns its id.
+// CreateCodeDeployment starts a deployment of spec to the group and returns its id.
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html
-func Create(ctx context.Context, api CreateDeploymentAPI, application, group string, spec AppSpec, description string) (string, error) {
+func CreateCodeDeployment(ctx context.Context, api CreateDeploymentAPI, application, group string, spec AppSpec, description string) (string, error) {
 	content := spec.Content()
 	sum := sha256.Sum256([]byte(content))
 	out, err := api.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
 		ApplicationName:     aws.String(application),
 		DeploymentGroupName: aws.String(group),
-		Description:         optional(description),
+		Description:         optionalString(description),
 		Revision: &types.RevisionLocation{
 			RevisionType: types.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &types.AppSpecContent{
@@ -222,11 +214,11 @@ func Create(ctx context.Context, api CreateDeploymentAPI, application, group str
 // ErrAlreadyCompleted says a deployment to stop had already ended.
 var ErrAlreadyCompleted = errors.New("the deployment has already completed")
 
-// Stop stops a deployment with autoRollbackEnabled, so that CodeDeploy rolls
+// StopCodeDeployment stops a deployment with autoRollbackEnabled, so that CodeDeploy rolls
 // the service back to the task set it ran before. A deployment that had
 // already ended is ErrAlreadyCompleted.
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_StopDeployment.html
-func Stop(ctx context.Context, api StopDeploymentAPI, id string) error {
+func StopCodeDeployment(ctx context.Context, api StopDeploymentAPI, id string) error {
 	_, err := api.StopDeployment(ctx, &codedeploy.StopDeploymentInput{
 		DeploymentId:        aws.String(id),
 		AutoRollbackEnabled: aws.Bool(true),
@@ -241,47 +233,7 @@ func Stop(ctx context.Context, api StopDeploymentAPI, id string) error {
 	return nil
 }
 
-// Deployment is what a rollback needs of a deployment.
-type Deployment struct {
-	ID           string
-	Status       string // Created, Queued, InProgress, Ready, Baking, Succeeded, Failed, Stopped
-	ErrorCode    string // errorInformation.code
-	ErrorMessage string // errorInformation.message
-	// RollbackID is the rollback deployment CodeDeploy created when this one
-	// was stopped or failed (rollbackInfo.rollbackDeploymentId).
-	RollbackID string
-}
-
-// Ended reports whether the deployment has ended.
-func (d Deployment) Ended() bool {
-	return d.Status == StatusSucceeded || d.Status == StatusFailed || d.Status == StatusStopped
-}
-
-// Get reads a deployment.
-// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeployment.html
-func Get(ctx context.Context, api codedeploy.GetDeploymentAPIClient, id string) (Deployment, error) {
-	out, err := api.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(id)})
-	if err != nil {
-		return Deployment{}, fmt.Errorf("get CodeDeploy deployment %s: %w", id, err)
-	}
-	info := out.DeploymentInfo
-	if info == nil {
-		return Deployment{}, fmt.Errorf("get CodeDeploy deployment %s: the answer holds no deployment", id)
-	}
-	d := Deployment{ID: aws.ToString(info.DeploymentId), Status: string(info.Status)}
-	if d.ID == "" {
-		d.ID = id
-	}
-	if e := info.ErrorInformation; e != nil {
-		d.ErrorCode, d.ErrorMessage = string(e.Code), aws.ToString(e.Message)
-	}
-	if rb := info.RollbackInfo; rb != nil {
-		d.RollbackID = aws.ToString(rb.RollbackDeploymentId)
-	}
-	return d, nil
-}
-
-func optional(s string) *string {
+func optionalString(s string) *string {
 	if s == "" {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package ecsops
+package wait
 
 import (
 	"context"
@@ -8,42 +8,28 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/deplight/ecs-rollback/internal/poll"
+	"github.com/deplight/ecs-rollback/internal/ecsread"
 	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
-// Poll delays of WaitStable. The SDK's own services-stable waiter starts at
+// Poll delays of Stable. The SDK's own services-stable waiter starts at
 // 15s; these keep the time between stability and noticing it under MaxPoll
 // while averaging at most about one DescribeServices call a second.
 const (
-	defaultFirstPoll = time.Second
-	defaultMaxPoll   = 2 * time.Second
+	ecsFirstPoll = time.Second
+	ecsMaxPoll   = 2 * time.Second
 	// maxPollErrors is how many DescribeServices failures in a row end the
 	// wait; the SDK has already retried each one.
 	maxPollErrors = 3
 )
-
-// WaitOptions shapes WaitStable.
-type WaitOptions struct {
-	// Timeout ends the wait with a *WaitTimeoutError; 0 waits as long as ctx
-	// allows.
-	Timeout time.Duration
-	// FirstPoll is the delay before the first DescribeServices; default 1s.
-	FirstPoll time.Duration
-	// MaxPoll caps the delay between polls, which grows ×1.5 from FirstPoll;
-	// default 2s.
-	MaxPoll time.Duration
-	// OnPoll, when set, sees the service after every successful poll.
-	OnPoll func(Service)
-}
 
 // RolloutFailedError says the deployment of the target revision ended with
 // rolloutState FAILED (for example, the deployment circuit breaker tripped).
 // See https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
 type RolloutFailedError struct {
 	Service string
-	Reason  string  // the deployment's rolloutStateReason
-	Last    Service // the service as last described
+	Reason  string          // the deployment's rolloutStateReason
+	Last    ecsread.Service // the service as last described
 }
 
 // Error says which service failed and why.
@@ -51,32 +37,32 @@ func (e *RolloutFailedError) Error() string {
 	return fmt.Sprintf("rollout of service %s failed: %s", e.Service, e.Reason)
 }
 
-// WaitTimeoutError says the service was not stable on the target revision
+// StableTimeoutError says the service was not stable on the target revision
 // within the timeout.
-type WaitTimeoutError struct {
+type StableTimeoutError struct {
 	Service string
 	Timeout time.Duration
-	Last    Service // the service as last described; zero if never described
+	Last    ecsread.Service // the service as last described; zero if never described
 }
 
 // Error says which service did not become stable in how long.
-func (e *WaitTimeoutError) Error() string {
+func (e *StableTimeoutError) Error() string {
 	return fmt.Sprintf("service %s was not stable within %s", e.Service, e.Timeout)
 }
 
-// WaitStable polls DescribeServices until the service is stable on
+// Stable polls DescribeServices until the service is stable on
 // targetARN (see IsStable) and returns it as last described. It polls first
 // after o.FirstPoll, then backs off ×1.5 up to o.MaxPoll. It fails at once
 // with a *RolloutFailedError when the target's deployment is FAILED, with a
-// *WaitTimeoutError when o.Timeout passes, with a *NotFoundError when the
+// *StableTimeoutError when o.Timeout passes, with a *ecsread.NotFoundError when the
 // service disappears, and with ctx's error (wrapped) when ctx ends. A failed
 // poll is retried at the next one; three failures in a row end the wait.
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
-func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service, targetARN string, o WaitOptions) (Service, error) {
-	var last Service
+func Stable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service, targetARN string, o Options) (ecsread.Service, error) {
+	var last ecsread.Service
 	err := schedule(o).Run(ctx, func(ctx context.Context) (bool, error) {
-		s, err := DescribeService(ctx, api, cluster, service)
-		var nf *NotFoundError
+		s, err := ecsread.DescribeService(ctx, api, cluster, service)
+		var nf *ecsread.NotFoundError
 		switch {
 		case errors.As(err, &nf):
 			return true, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
@@ -84,8 +70,8 @@ func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster,
 			return false, err
 		}
 		last = s
-		if o.OnPoll != nil {
-			o.OnPoll(s)
+		if o.OnService != nil {
+			o.OnService(s)
 		}
 		if IsStable(s, targetARN) {
 			return true, nil
@@ -99,10 +85,10 @@ func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster,
 		}
 		return false, nil
 	})
-	var failures *poll.FailuresError
+	var failures *FailuresError
 	switch {
-	case errors.Is(err, poll.ErrTimeout):
-		return last, &WaitTimeoutError{Service: service, Timeout: o.Timeout, Last: last}
+	case errors.Is(err, ErrTimeout):
+		return last, &StableTimeoutError{Service: service, Timeout: o.Timeout, Last: last}
 	case errors.As(err, &failures):
 		return last, fmt.Errorf("wait for service %s in cluster %s to be stable: %w", service, cluster, err)
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -111,10 +97,10 @@ func WaitStable(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster,
 	return last, err
 }
 
-// schedule is WaitStable's poll schedule for o.
-func schedule(o WaitOptions) poll.Schedule {
-	s := poll.Schedule{First: o.FirstPoll, Max: o.MaxPoll, Timeout: o.Timeout, MaxFailures: maxPollErrors}
-	return s.OrDefaults(defaultFirstPoll, defaultMaxPoll)
+// schedule is Stable's poll schedule for o.
+func schedule(o Options) Schedule {
+	s := Schedule{First: o.FirstPoll, Max: o.MaxPoll, Timeout: o.Timeout, MaxFailures: maxPollErrors}
+	return s.OrDefaults(ecsFirstPoll, ecsMaxPoll)
 }
 
 // IsStable reports whether s has finished rolling out targetARN: exactly one
@@ -122,7 +108,7 @@ func schedule(o WaitOptions) poll.Schedule {
 // running as many tasks as desired both in the deployment and in the
 // service, and with rollout state COMPLETED or none (emulators omit it).
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html
-func IsStable(s Service, targetARN string) bool {
+func IsStable(s ecsread.Service, targetARN string) bool {
 	if len(s.Deployments) != 1 || targetARN == "" {
 		return false
 	}
@@ -137,12 +123,12 @@ func IsStable(s Service, targetARN string) bool {
 // targetDeployment finds the deployment of the target revision: the PRIMARY
 // one if it is the target, else the newest of the target (after a circuit
 // breaker rollback the failed deployment is no longer PRIMARY).
-func targetDeployment(s Service, targetARN string) (Deployment, bool) {
+func targetDeployment(s ecsread.Service, targetARN string) (ecsread.Deployment, bool) {
 	if p, ok := s.Primary(); ok && revision.SameRevision(p.TaskDefinition, targetARN) {
 		return p, true
 	}
 	var (
-		best  Deployment
+		best  ecsread.Deployment
 		found bool
 	)
 	for _, d := range s.Deployments {

@@ -1,4 +1,4 @@
-package ecsops
+package ecsread
 
 import (
 	"cmp"
@@ -15,15 +15,6 @@ import (
 
 // listPageSize is the largest page ListTaskDefinitions returns.
 const listPageSize = 100
-
-// defaultDescribeConcurrency bounds concurrent DescribeTaskDefinition calls
-// when FindRevision is given no bound. Searching 100 revisions takes
-// ceil(100/10) = 10 sequential round trips. ECS meters task-definition reads
-// with a token bucket per account and Region (a burst of 50, then 20 a
-// second); the bound keeps one search from taking the whole burst in one
-// round trip, and the SDK retries what is throttled.
-// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html
-const defaultDescribeConcurrency = 10
 
 // ActiveRevisionARNs lists the ACTIVE revisions of exactly family (ECS treats
 // familyPrefix as a prefix, so "web" would also list "web-worker") whose
@@ -133,7 +124,7 @@ func fromSDKTaskDefinition(td types.TaskDefinition) revision.Revision {
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html
 func FindRevision(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, concurrency int, match func(revision.Revision) bool) (rev revision.Revision, found bool, described int, err error) {
 	if concurrency <= 0 {
-		concurrency = defaultDescribeConcurrency
+		concurrency = DescribeConcurrency
 	}
 	type result struct {
 		i   int
@@ -210,13 +201,4 @@ func FindRevision(ctx context.Context, api DescribeTaskDefinitionAPI, arns []str
 			}
 		}
 	}
-}
-
-// Deregister marks a task-definition revision INACTIVE.
-// See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeregisterTaskDefinition.html
-func Deregister(ctx context.Context, api DeregisterAPI, arn string) error {
-	if _, err := api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
-		return fmt.Errorf("deregister task definition %s: %w", arn, err)
-	}
-	return nil
 }

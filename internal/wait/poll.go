@@ -6,7 +6,7 @@
 // The SDK's own waiters poll every 15s or more; a short, capped delay keeps
 // the time between a change and noticing it small while bounding the call
 // rate.
-package poll
+package wait
 
 import (
 	"context"

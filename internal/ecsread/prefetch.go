@@ -1,29 +1,29 @@
-package rollback
+package ecsread
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
-	"github.com/deplight/ecs-rollback/internal/ecsops"
 )
 
-// defaultDescribeConcurrency bounds the DescribeTaskDefinition calls in
-// flight for one service. ECS reads of task definitions share a per-account
-// bucket (a burst of about 50, then about 20 a second): 16 describes the
-// default 20 candidates in two round trips and stays well inside the burst;
-// the SDK's retryer absorbs throttling beyond it.
-const defaultDescribeConcurrency = 16
+// DescribeConcurrency bounds the DescribeTaskDefinition calls in flight for
+// one run, whatever the number of services. ECS reads of task definitions
+// share a per-account bucket (a burst of about 50, then about 20 a second):
+// 16 describes the default 20 candidates in two round trips and stays well
+// inside the burst; the SDK's retryer absorbs throttling beyond it.
+const DescribeConcurrency = 16
 
-// revisionCache describes task definitions ahead of need. While the GitHub
+// RevisionCache describes task definitions ahead of need. While the GitHub
 // chain is still finding the target image tag, the candidates are already
 // being described, newest first; the tag search then reads their answers
 // instead of waiting one more round trip per wave. It is an
-// ecsops.DescribeTaskDefinitionAPI, so the search code stays the same.
-type revisionCache struct {
-	api ecsops.DescribeTaskDefinitionAPI
+// DescribeTaskDefinitionAPI, so the search code stays the same.
+type RevisionCache struct {
+	api DescribeTaskDefinitionAPI
 	ctx context.Context // the prefetch's own: cancelled when the plan is done
 
 	mu    sync.Mutex
@@ -36,13 +36,13 @@ type describeCall struct {
 	err  error
 }
 
-// prefetch starts describing arns (newest first) with at most concurrency
+// Prefetch starts describing arns (newest first) with at most concurrency
 // calls in flight, until stop is called.
-func prefetch(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns []string, concurrency int) (c *revisionCache, stop func()) {
+func Prefetch(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, concurrency int) (c *RevisionCache, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	c = &revisionCache{api: api, ctx: ctx, calls: make(map[string]*describeCall, len(arns))}
+	c = &RevisionCache{api: api, ctx: ctx, calls: make(map[string]*describeCall, len(arns))}
 	if concurrency <= 0 {
-		concurrency = defaultDescribeConcurrency
+		concurrency = DescribeConcurrency
 	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
@@ -75,7 +75,7 @@ func prefetch(ctx context.Context, api ecsops.DescribeTaskDefinitionAPI, arns []
 }
 
 // start begins describing arn unless a call for it exists already.
-func (c *revisionCache) start(arn string) (*describeCall, bool) {
+func (c *RevisionCache) start(arn string) (*describeCall, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if call, ok := c.calls[arn]; ok {
@@ -93,7 +93,7 @@ func (c *revisionCache) start(arn string) (*describeCall, bool) {
 // DescribeTaskDefinition answers from the prefetched call for the same task
 // definition, starting it if the prefetch has not reached it yet. A call cut
 // short by the end of the prefetch is made again under the caller's context.
-func (c *revisionCache) DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
+func (c *RevisionCache) DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
 	arn := aws.ToString(in.TaskDefinition)
 	if len(in.Include) > 0 || len(opts) > 0 {
 		return c.api.DescribeTaskDefinition(ctx, in, opts...)
@@ -118,4 +118,21 @@ func (c *revisionCache) DescribeTaskDefinition(ctx context.Context, in *ecs.Desc
 		return c.api.DescribeTaskDefinition(ctx, in, opts...)
 	}
 	return call.out, call.err
+}
+
+// LikelyCandidates guesses the references of the max revisions below
+// current, newest first, in the form of the service's own reference (an ARN,
+// or the bare family:revision some emulators use): revisions are numbered
+// one by one, so unless some were deregistered these are the candidates.
+func LikelyCandidates(currentRef string, current int32, max int) []string {
+	i := strings.LastIndexByte(currentRef, ':')
+	if i < 0 {
+		return nil
+	}
+	prefix := currentRef[:i+1]
+	out := make([]string, 0, max)
+	for n := current - 1; n >= 1 && len(out) < max; n-- {
+		out = append(out, fmt.Sprintf("%s%d", prefix, n))
+	}
+	return out
 }

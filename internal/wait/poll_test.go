@@ -1,4 +1,4 @@
-package poll_test
+package wait_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/deplight/ecs-rollback/internal/poll"
+	"github.com/deplight/ecs-rollback/internal/wait"
 )
 
 const ms = time.Millisecond
@@ -19,15 +19,15 @@ func TestDelays(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		sched poll.Schedule
+		sched wait.Schedule
 		want  []time.Duration
 	}{
-		{"grows ×1.5 to the cap", poll.Schedule{First: time.Second, Max: 2 * time.Second}, []time.Duration{time.Second, 1500 * ms, 2 * time.Second, 2 * time.Second}},
-		{"capped between steps", poll.Schedule{First: 20 * ms, Max: 50 * ms}, []time.Duration{20 * ms, 30 * ms, 45 * ms, 50 * ms, 50 * ms}},
-		{"immediate: at once, then First", poll.Schedule{First: time.Second, Max: 5 * time.Second, Immediate: true}, []time.Duration{0, time.Second, 1500 * ms, 2250 * ms, 3375 * ms, 5 * time.Second}},
-		{"max below first is first", poll.Schedule{First: time.Second, Max: 10 * ms}, []time.Duration{time.Second, time.Second, time.Second}},
-		{"max equal to first", poll.Schedule{First: time.Second, Max: time.Second, Immediate: true}, []time.Duration{0, time.Second, time.Second}},
-		{"none", poll.Schedule{First: time.Second, Max: time.Second}, []time.Duration{}},
+		{"grows ×1.5 to the cap", wait.Schedule{First: time.Second, Max: 2 * time.Second}, []time.Duration{time.Second, 1500 * ms, 2 * time.Second, 2 * time.Second}},
+		{"capped between steps", wait.Schedule{First: 20 * ms, Max: 50 * ms}, []time.Duration{20 * ms, 30 * ms, 45 * ms, 50 * ms, 50 * ms}},
+		{"immediate: at once, then First", wait.Schedule{First: time.Second, Max: 5 * time.Second, Immediate: true}, []time.Duration{0, time.Second, 1500 * ms, 2250 * ms, 3375 * ms, 5 * time.Second}},
+		{"max below first is first", wait.Schedule{First: time.Second, Max: 10 * ms}, []time.Duration{time.Second, time.Second, time.Second}},
+		{"max equal to first", wait.Schedule{First: time.Second, Max: time.Second, Immediate: true}, []time.Duration{0, time.Second, time.Second}},
+		{"none", wait.Schedule{First: time.Second, Max: time.Second}, []time.Duration{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,17 +44,17 @@ func TestOrDefaults(t *testing.T) {
 	tests := []struct {
 		name       string
 		first, max time.Duration
-		want       poll.Schedule
+		want       wait.Schedule
 	}{
-		{"zero takes the defaults", 0, 0, poll.Schedule{First: time.Second, Max: 5 * time.Second, MaxFailures: 3}},
-		{"negative takes the defaults", -ms, -ms, poll.Schedule{First: time.Second, Max: 5 * time.Second, MaxFailures: 3}},
-		{"set values stay", 20 * ms, 50 * ms, poll.Schedule{First: 20 * ms, Max: 50 * ms, MaxFailures: 3}},
-		{"each on its own", 20 * ms, 0, poll.Schedule{First: 20 * ms, Max: 5 * time.Second, MaxFailures: 3}},
+		{"zero takes the defaults", 0, 0, wait.Schedule{First: time.Second, Max: 5 * time.Second, MaxFailures: 3}},
+		{"negative takes the defaults", -ms, -ms, wait.Schedule{First: time.Second, Max: 5 * time.Second, MaxFailures: 3}},
+		{"set values stay", 20 * ms, 50 * ms, wait.Schedule{First: 20 * ms, Max: 50 * ms, MaxFailures: 3}},
+		{"each on its own", 20 * ms, 0, wait.Schedule{First: 20 * ms, Max: 5 * time.Second, MaxFailures: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := poll.Schedule{First: tt.first, Max: tt.max, MaxFailures: 3}.OrDefaults(time.Second, 5*time.Second)
+			got := wait.Schedule{First: tt.first, Max: tt.max, MaxFailures: 3}.OrDefaults(time.Second, 5*time.Second)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("schedule (-want +got):\n%s", diff)
 			}
@@ -64,7 +64,7 @@ func TestOrDefaults(t *testing.T) {
 
 // fast polls without delay worth the name; the timeout only stops a broken
 // test from hanging.
-var fast = poll.Schedule{First: ms, Max: 2 * ms, Timeout: time.Minute, MaxFailures: 3}
+var fast = wait.Schedule{First: ms, Max: 2 * ms, Timeout: time.Minute, MaxFailures: 3}
 
 var (
 	errFlaky = errors.New("flaky")
@@ -73,7 +73,7 @@ var (
 
 // script answers the polls in turn: nil is "not done", errDone is done, any
 // other error a failed poll; past its end it is done.
-func script(steps ...error) (poll.Check, *int) {
+func script(steps ...error) (wait.Check, *int) {
 	calls := 0
 	return func(context.Context) (bool, error) {
 		calls++
@@ -109,7 +109,7 @@ func TestRun(t *testing.T) {
 				return
 			}
 			require.EqualError(t, err, tt.wantErr)
-			var fe *poll.FailuresError
+			var fe *wait.FailuresError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, 3, fe.N)
 			assert.ErrorIs(t, err, errFlaky, "the last failure is wrapped")
@@ -133,7 +133,7 @@ func TestRunEnds(t *testing.T) {
 		s.Timeout = 20 * ms
 		polls := 0
 		err := s.Run(t.Context(), func(context.Context) (bool, error) { polls++; return false, nil })
-		require.ErrorIs(t, err, poll.ErrTimeout)
+		require.ErrorIs(t, err, wait.ErrTimeout)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded, "a timeout is not the caller's deadline")
 		assert.Positive(t, polls)
 	})
@@ -146,7 +146,7 @@ func TestRunEnds(t *testing.T) {
 			<-ctx.Done()
 			return false, ctx.Err()
 		})
-		require.ErrorIs(t, err, poll.ErrTimeout)
+		require.ErrorIs(t, err, wait.ErrTimeout)
 	})
 
 	t.Run("the caller's context, unwrapped", func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestRunEnds(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		polls := 0
-		err := poll.Schedule{First: time.Hour, MaxFailures: 3}.Run(ctx, func(context.Context) (bool, error) { polls++; return true, nil })
+		err := wait.Schedule{First: time.Hour, MaxFailures: 3}.Run(ctx, func(context.Context) (bool, error) { polls++; return true, nil })
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Zero(t, polls)
 	})
@@ -191,7 +191,7 @@ func TestRunEnds(t *testing.T) {
 		// deadline only stops a broken schedule from hanging the test.
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		err := poll.Schedule{First: time.Hour, Immediate: true, MaxFailures: 3}.Run(ctx, func(context.Context) (bool, error) { return true, nil })
+		err := wait.Schedule{First: time.Hour, Immediate: true, MaxFailures: 3}.Run(ctx, func(context.Context) (bool, error) { return true, nil })
 		require.NoError(t, err)
 	})
 }
