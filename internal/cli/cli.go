@@ -3,7 +3,7 @@
 // checks, apply, wait and verify as the action, after a typed confirmation.
 //
 // It parses flags, asks for the confirmation and renders what happened;
-// package main only builds the real clients and hands them in through Env.
+// OSEnv builds the Env of a real process; tests build their own.
 package cli
 
 import (
@@ -126,6 +126,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "--version" && len(rest) == 0 {
+		cmd = "version"
+	}
 	switch cmd {
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {

@@ -3,9 +3,11 @@ package ecsread_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deplight/ecs-rollback/internal/apply"
 	"github.com/deplight/ecs-rollback/internal/ecsread"
@@ -352,100 +354,6 @@ func (c *countingAPI) DescribeTaskDefinition(ctx context.Context, in *ecs.Descri
 	return c.DescribeTaskDefinitionAPI.DescribeTaskDefinition(ctx, in, optFns...)
 }
 
-func TestFindRevision(t *testing.T) {
-	t.Parallel()
-	s, client := newSim(t)
-	register(s, "web", 100)
-	candidates := newestFirst("web", 100, 1) // candidates[i] is revision 100-i
-	tagged := func(revs ...int32) func(revision.Revision) bool {
-		return func(r revision.Revision) bool {
-			for _, n := range revs {
-				if r.Number == n {
-					return true
-				}
-			}
-			return false
-		}
-	}
-
-	tests := []struct {
-		name          string
-		arns          []string
-		concurrency   int
-		match         func(revision.Revision) bool
-		wantRev       int32 // 0: none found
-		wantDescribed int   // -1: only "fewer than all"
-	}{
-		{"newest matches, sequential", candidates, 1, tagged(100), 100, 1},
-		{"fourth matches, sequential", candidates, 1, tagged(97, 90), 97, 4},
-		{"newest matches, concurrent: early stop", candidates, 5, tagged(100), 100, -1},
-		{"oldest of 100 matches", candidates, 5, tagged(1), 1, 100},
-		{"newest of several wins", candidates, 10, tagged(98, 95, 60), 98, -1},
-		{"none matches", candidates, 0, tagged(), 0, 100},
-		{"error older than the match is ignored", []string{tdARN("web", 9), tdARN("web", 8), tdARN("web", 404), tdARN("web", 6)}, 4, tagged(8), 8, 4},
-		{"empty list", nil, 3, tagged(1), 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, found, described, err := ecsread.FindRevision(t.Context(), client, tt.arns, tt.concurrency, tt.match)
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantRev != 0, found)
-			assert.Equal(t, tt.wantRev, got.Number)
-			if tt.wantRev != 0 {
-				assert.Equal(t, tdARN("web", int(tt.wantRev)), got.ARN)
-			}
-			if tt.wantDescribed >= 0 {
-				assert.Equal(t, tt.wantDescribed, described)
-			} else {
-				assert.Less(t, described, len(tt.arns))
-			}
-		})
-	}
-
-	t.Run("early stop is visible in the simulator", func(t *testing.T) {
-		t.Parallel()
-		s, client := newSim(t)
-		register(s, "web", 100)
-		_, found, described, err := ecsread.FindRevision(t.Context(), client, newestFirst("web", 100, 1), 5, tagged(100))
-		require.NoError(t, err)
-		require.True(t, found)
-		assert.Less(t, s.CallCount("DescribeTaskDefinition"), 100)
-		assert.LessOrEqual(t, s.CallCount("DescribeTaskDefinition"), described)
-	})
-
-	t.Run("concurrency is bounded", func(t *testing.T) {
-		t.Parallel()
-		api := &countingAPI{DescribeTaskDefinitionAPI: client}
-		_, found, described, err := ecsread.FindRevision(t.Context(), api, candidates, 3, tagged())
-		require.NoError(t, err)
-		assert.False(t, found)
-		assert.Equal(t, 100, described)
-		assert.LessOrEqual(t, api.maxSim, 3)
-	})
-
-	t.Run("error newer than the match is returned", func(t *testing.T) {
-		t.Parallel()
-		arns := []string{tdARN("web", 9), tdARN("web", 404), tdARN("web", 8), tdARN("web", 7)}
-		for _, conc := range []int{1, 4} {
-			_, found, _, err := ecsread.FindRevision(t.Context(), client, arns, conc, tagged(8))
-			var ce *types.ClientException
-			require.ErrorAs(t, err, &ce, "concurrency %d", conc)
-			assert.Contains(t, err.Error(), "web:404")
-			assert.False(t, found)
-		}
-	})
-
-	t.Run("cancelled", func(t *testing.T) {
-		t.Parallel()
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		_, found, _, err := ecsread.FindRevision(ctx, client, candidates, 5, tagged(1))
-		assert.ErrorIs(t, err, context.Canceled)
-		assert.False(t, found)
-	})
-}
-
 func TestUpdateService(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -585,4 +493,42 @@ func TestStoppedTaskReasons(t *testing.T) {
 		var snf *types.ServiceNotFoundException
 		assert.ErrorAs(t, err, &snf)
 	})
+}
+
+// TestDescribeAll describes every reference once, in order, and never has
+// more calls in flight than the limiter allows.
+func TestDescribeAll(t *testing.T) {
+	t.Parallel()
+	s, client := newSim(t)
+	arns := register(s, "web", 12)
+	api := &countingAPI{DescribeTaskDefinitionAPI: client}
+	refs := append(slices.Clone(arns), "web:99")
+	got := ecsread.DescribeAll(t.Context(), api, ecsread.NewLimiter(3), refs)
+	require.Len(t, got, len(refs))
+	for i, o := range got[:12] {
+		require.NoError(t, o.Err, o.Ref)
+		assert.Equal(t, arns[i], o.Ref)
+		assert.Equal(t, int32(i+1), o.Revision.Number)
+	}
+	assert.Error(t, got[12].Err, "web:99 does not exist")
+	assert.LessOrEqual(t, api.maxSim, 3, "calls in flight")
+	assert.Equal(t, 13, s.CallCount("DescribeTaskDefinition"), "one describe per reference")
+}
+
+// TestEventLog prints each event once, oldest first, and none that the
+// service already had when the log started.
+func TestEventLog(t *testing.T) {
+	t.Parallel()
+	at := func(s int) time.Time { return time.Date(2026, 12, 3, 3, 0, s, 0, time.UTC) }
+	old := ecsread.Event{ID: "e1", CreatedAt: at(0), Message: "(service web) has reached a steady state."}
+	log := ecsread.NewEventLog(ecsread.Service{Events: []ecsread.Event{old}})
+	started := ecsread.Event{ID: "e2", CreatedAt: at(1), Message: "(service web) has started 1 tasks."}
+	drained := ecsread.Event{ID: "e3", CreatedAt: at(2), Message: "(service web) has begun draining connections."}
+	noID := ecsread.Event{CreatedAt: at(3), Message: "(service web) has stopped 1 running tasks."}
+
+	got := log.New(ecsread.Service{Events: []ecsread.Event{drained, started, old}})
+	assert.Equal(t, []ecsread.Event{started, drained}, got, "new events, oldest first")
+	got = log.New(ecsread.Service{Events: []ecsread.Event{noID, drained, started, old}})
+	assert.Equal(t, []ecsread.Event{noID}, got, "only what is new since the last poll")
+	assert.Empty(t, log.New(ecsread.Service{Events: []ecsread.Event{noID, drained}}), "nothing new")
 }

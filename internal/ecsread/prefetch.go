@@ -36,35 +36,29 @@ type describeCall struct {
 	err  error
 }
 
-// Prefetch starts describing arns (newest first) with at most concurrency
-// calls in flight, until stop is called.
-func Prefetch(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, concurrency int) (c *RevisionCache, stop func()) {
+// Prefetch starts describing arns (newest first), within lim, until stop is
+// called.
+func Prefetch(ctx context.Context, api DescribeTaskDefinitionAPI, arns []string, lim *Limiter) (c *RevisionCache, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	c = &RevisionCache{api: api, ctx: ctx, calls: make(map[string]*describeCall, len(arns))}
-	if concurrency <= 0 {
-		concurrency = DescribeConcurrency
-	}
-	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for _, arn := range arns {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			if lim.acquire(ctx) != nil {
 				return
 			}
 			call, started := c.start(arn)
 			if !started {
-				<-sem
+				lim.release()
 				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-call.done
-				<-sem
+				lim.release()
 			}()
 		}
 	}()

@@ -69,7 +69,7 @@ func TestPrefetchAnswersFromItsOwnCalls(t *testing.T) {
 	t.Parallel()
 	api := &countingDescriber{calls: map[string]int{}}
 	arns := arnsOf(30)
-	cache, stop := Prefetch(t.Context(), api, arns, 4)
+	cache, stop := Prefetch(t.Context(), api, arns, NewLimiter(4))
 	defer stop()
 	for _, arn := range arns {
 		out, err := cache.DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
@@ -86,7 +86,7 @@ func TestPrefetchStoppedCallsAreMadeAgain(t *testing.T) {
 	t.Parallel()
 	api := &countingDescriber{calls: map[string]int{}, block: make(chan struct{}), entered: make(chan string, 10)}
 	arns := arnsOf(3)
-	cache, stop := Prefetch(context.Background(), api, arns, 2)
+	cache, stop := Prefetch(context.Background(), api, arns, NewLimiter(2))
 	<-api.entered
 	<-api.entered
 	stop() // cancels the two calls in flight before they answer

@@ -1,6 +1,6 @@
-// Package ecsops talks to Amazon ECS through narrow aws-sdk-go-v2 interfaces:
-// describe a service, list and describe task-definition revisions, update the
-// service, wait until it is stable, and deregister a revision.
+// Package ecsread reads Amazon ECS through narrow aws-sdk-go-v2 interfaces:
+// services, task-definition revisions and stopped tasks, with one limiter
+// for the describes of a run and a prefetch of likely candidates.
 package ecsread
 
 import "time"
@@ -53,4 +53,34 @@ func (s Service) Primary() (Deployment, bool) {
 		}
 	}
 	return Deployment{}, false
+}
+
+// EventLog remembers which service events were already seen, so that a
+// wait can print each new one once, oldest first, as ecspresso does.
+type EventLog struct{ seen map[string]bool }
+
+// NewEventLog starts a log in which the events of s count as seen.
+func NewEventLog(s Service) *EventLog {
+	l := &EventLog{seen: make(map[string]bool, len(s.Events))}
+	l.New(s)
+	return l
+}
+
+// New returns the events of s not seen before, oldest first, and marks
+// them seen. An event without an ID is keyed by its time and message.
+func (l *EventLog) New(s Service) []Event {
+	var fresh []Event
+	for i := len(s.Events) - 1; i >= 0; i-- { // ECS lists newest first
+		e := s.Events[i]
+		key := e.ID
+		if key == "" {
+			key = e.CreatedAt.String() + " " + e.Message
+		}
+		if l.seen[key] {
+			continue
+		}
+		l.seen[key] = true
+		fresh = append(fresh, e)
+	}
+	return fresh
 }

@@ -28,6 +28,8 @@ type prepared struct {
 	// is a revisionCache already describing active, and stop ends that.
 	revs ecsread.DescribeTaskDefinitionAPI
 	stop func()
+	// lim bounds the describes in flight, for every service of the run.
+	lim *ecsread.Limiter
 }
 
 // plan resolves and checks the target of every service. The GitHub chain
@@ -76,6 +78,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		srcWG.Wait()
 		return plans, asFailure(ctx, fmt.Errorf("describe services in cluster %s: %w", cfg.Cluster, err), reason.ECSError)
 	}
+	lim := ecsread.NewLimiter(r.describeConcurrency())
 	var wg sync.WaitGroup
 	for i, p := range plans {
 		svc, ok := services[p.result.Service]
@@ -90,7 +93,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			preps[i], p.fail = r.prepare(ctx, cfg, svc, speculate)
+			preps[i], p.fail = r.prepare(ctx, cfg, svc, speculate, lim)
 		}()
 	}
 	wg.Wait()
@@ -131,8 +134,8 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 
 // prepare reads the service's current revision and the ACTIVE revisions
 // below it.
-func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Service, speculate bool) (prepared, *failure) {
-	out := prepared{revs: r.ECS}
+func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Service, speculate bool, lim *ecsread.Limiter) (prepared, *failure) {
+	out := prepared{revs: r.ECS, lim: lim}
 	family, number, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
 		return out, fail(reason.ECSError, "service %s runs task definition %q, which cannot be read: %v", svc.Name, svc.TaskDefinition, err)
@@ -143,7 +146,7 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Ser
 		// The GitHub chain is still looking for the tag and the list of
 		// ACTIVE revisions is not in yet: describe the revisions most likely
 		// to be candidates now. The list still decides which count.
-		out.revs, out.stop = ecsread.Prefetch(ctx, r.ECS, ecsread.LikelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), r.describeConcurrency())
+		out.revs, out.stop = ecsread.Prefetch(ctx, r.ECS, ecsread.LikelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), lim)
 	}
 
 	var (
@@ -190,10 +193,12 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 	p.result.From = &cur
 	p.result.FromImageTag = revision.ImageTag(cur, cfg.ContainerName)
 
-	tgt, how, f := r.pickTarget(ctx, cfg, pre, tag, recorded, &warns)
+	d, f := r.chooseTarget(ctx, cfg, pre, tag, recorded)
+	warns = append(warns, d.Warnings...)
 	if f != nil {
 		return warns, f
 	}
+	tgt, how := d.Target, d.How
 	p.result.To = &tgt
 	p.result.How = how
 	p.result.ToImageTag = revision.ImageTag(tgt, cfg.ContainerName)
@@ -286,85 +291,45 @@ func (r *Runner) checkImages(ctx context.Context, rev revision.Revision) safety.
 	return c
 }
 
-// pickTarget chooses the target revision: the manual revision, else the
-// recorded task definition, else the newest revision carrying the tag, else
-// the fallback.
-func (r *Runner) pickTarget(ctx context.Context, cfg config.Config, pre prepared, tag, recorded string, warns *[]string) (revision.Revision, target.How, *failure) {
-	cur := pre.current
-	if cfg.Revision != "" {
-		spec, err := revision.ParseRevisionInput(cfg.Revision)
-		if err != nil {
-			return revision.Revision{}, "", fail(reason.CheckFailed, "revision input: %v", err)
-		}
-		ref := spec.ARN
-		if spec.Family != "" && spec.Family != pre.family {
-			return revision.Revision{}, "", fail(reason.OtherFamily,
-				"revision %s belongs to family %s, but the service runs family %s: refusing to switch families. Give a revision of family %s (42, %s:42 or its ARN).",
-				cfg.Revision, spec.Family, pre.family, pre.family, pre.family)
-		}
-		if ref == "" {
-			ref = fmt.Sprintf("%s:%d", pre.family, spec.Number)
-		}
-		rev, err := ecsread.DescribeRevision(ctx, r.ECS, ref)
-		if err != nil {
-			f := asFailure(ctx, fmt.Errorf("describe revision %s: %w", ref, err), reason.TargetNotActive)
-			if f.reason == reason.TargetNotActive {
-				f.msg += fmt.Sprintf(" Check that revision %s exists (aws ecs list-task-definitions --family-prefix %s), or give image-tag instead.", ref, pre.family)
+// chooseTarget gathers what target.Choose needs, one describe wave at a
+// time, until it decides: the target and how it was chosen, or a refusal.
+func (r *Runner) chooseTarget(ctx context.Context, cfg config.Config, pre prepared, tag, recorded string) (target.Decision, *failure) {
+	snap := target.Snapshot{
+		Current:          pre.current,
+		Family:           pre.family,
+		Manual:           cfg.Revision,
+		Recorded:         recorded,
+		Tag:              tag,
+		ContainerName:    cfg.ContainerName,
+		FallbackPrevious: cfg.Fallback == config.FallbackPrevious,
+		Active:           pre.active,
+		MaxRevisions:     cfg.MaxRevisions,
+		Described:        map[string]target.Described{},
+		Batch:            r.describeConcurrency(),
+	}
+	// Every wave describes at least one revision not described before, so
+	// the loop ends; the bound only guards against a broken rule.
+	for range len(pre.active) + 4 {
+		d := target.Choose(snap)
+		if len(d.Need) == 0 {
+			r.debugf("described %d revisions of %s to choose the target", len(snap.Described), pre.family)
+			if d.Refusal != nil {
+				return d, fail(d.Refusal.Reason, "%s", d.Refusal.Message)
 			}
-			return revision.Revision{}, "", f
+			return d, nil
 		}
-		return rev, target.HowManualRevision, nil
-	}
-
-	if recorded != "" {
-		fam, _, err := revision.ParseARN(recorded)
-		switch {
-		case err != nil:
-			*warns = append(*warns, fmt.Sprintf("the recorded task definition %q cannot be read; searching by image tag", recorded))
-		case fam != pre.family:
-			*warns = append(*warns, fmt.Sprintf("the recorded task definition belongs to family %s, not %s; searching by image tag", fam, pre.family))
-		case revision.SameRevision(recorded, cur.ARN):
-			return cur, target.HowRecordedARN, nil
-		default:
-			rev, err := ecsread.DescribeRevision(ctx, pre.revs, recorded)
-			if err == nil && rev.Status == "ACTIVE" {
-				return rev, target.HowRecordedARN, nil
+		for _, o := range ecsread.DescribeAll(ctx, pre.revs, pre.lim, d.Need) {
+			if o.Err != nil && ctx.Err() != nil {
+				return d, asFailure(ctx, o.Err, reason.ECSError)
 			}
-			if ctx.Err() != nil {
-				return revision.Revision{}, "", asFailure(ctx, err, reason.ECSError)
+			desc := target.Described{Revision: o.Revision}
+			if o.Err != nil {
+				desc.Err = o.Err.Error()
 			}
-			*warns = append(*warns, fmt.Sprintf("the recorded task definition %s is not ACTIVE; searching by image tag", recorded))
+			snap.Described[o.Ref] = desc
 		}
 	}
-
-	if target.Matches(cur, tag, cfg.ContainerName) {
-		return cur, target.HowImageTag, nil
-	}
-	rev, found, described, err := ecsread.FindRevision(ctx, pre.revs, pre.active, r.describeConcurrency(), func(rev revision.Revision) bool {
-		return target.Matches(rev, tag, cfg.ContainerName)
-	})
-	r.debugf("described %d of %d candidate revisions of %s", described, len(pre.active), pre.family)
-	if err != nil {
-		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("search revisions of %s for image tag %s: %w", pre.family, tag, err), reason.ECSError)
-	}
-	if found {
-		return rev, target.HowImageTag, nil
-	}
-
-	searched := fmt.Sprintf("none of the %d newest ACTIVE revisions of %s below %d carries image tag %s", len(pre.active), pre.family, cur.Number, tag)
-	if cfg.Fallback != config.FallbackPrevious {
-		return revision.Revision{}, "", fail(reason.NoMatch, "%s and fallback is none. Give revision explicitly, or raise max-revisions.", searched)
-	}
-	prevARN, ok := target.Fallback(cur, pre.active)
-	if !ok {
-		return revision.Revision{}, "", fail(reason.NoMatch, "%s, and the previous revision %d is not ACTIVE. Give revision explicitly.", searched, cur.Number-1)
-	}
-	prev, err := ecsread.DescribeRevision(ctx, r.ECS, prevARN)
-	if err != nil {
-		return revision.Revision{}, "", asFailure(ctx, fmt.Errorf("describe the previous revision %s: %w", prevARN, err), reason.ECSError)
-	}
-	*warns = append(*warns, searched+"; falling back to the previous revision "+fmt.Sprint(prev.Number))
-	return prev, target.HowFallbackPrevious, nil
+	return target.Decision{}, fail(reason.ECSError, "choosing the target of family %s did not settle", pre.family)
 }
 
 // reasonForCheck maps a failed safety check to the reason output.

@@ -64,11 +64,16 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 		return nil
 	}
 	r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
+	events := ecsread.NewEventLog(p.service)
 	stable, err := wait.Stable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, wait.Options{
 		Timeout:   cfg.WaitTimeout,
 		FirstPoll: r.FirstPoll,
 		MaxPoll:   r.MaxPoll,
 		OnService: func(s ecsread.Service) {
+			// Each new service event, once, as it arrives.
+			for _, e := range events.New(s) {
+				r.logf("%s: %s %s", sr.Service, e.CreatedAt.UTC().Format("15:04:05"), e.Message)
+			}
 			r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
 		},
 	})

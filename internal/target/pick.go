@@ -69,36 +69,6 @@ func Candidates(arns []string, current int32, limit int) []string {
 	return out
 }
 
-// PickRecorded decides whether the task-definition ARN recorded in the
-// deployment state (task-definition-arn.txt) can be the target: only when it
-// names a revision of family, the service's family, that is in activeARNs, the
-// family's ACTIVE revisions. It returns the matching entry of activeARNs.
-//
-// A recorded full ARN must equal an active ARN exactly (same partition,
-// region and account); a recorded bare "family:42" matches the active ARN of
-// that family and revision. It does not compare with the current revision on
-// purpose: a recorded revision equal to the current one is the
-// already-current outcome, and a newer one is refused by the safety checks,
-// both of which the operator should see rather than a silent search by tag.
-func PickRecorded(recordedARN, family string, activeARNs []string) (string, bool) {
-	recFamily, recNumber, err := revision.ParseARN(recordedARN)
-	if err != nil || family == "" || recFamily != family {
-		return "", false
-	}
-	recIsARN := strings.HasPrefix(recordedARN, "arn:")
-	for _, arn := range activeARNs {
-		f, n, err := revision.ParseARN(arn)
-		if err != nil || f != family || n != recNumber {
-			continue
-		}
-		if recIsARN && strings.HasPrefix(arn, "arn:") && arn != recordedARN {
-			continue
-		}
-		return arn, true
-	}
-	return "", false
-}
-
 // Fallback is the "previous" fallback, used when no revision carries the
 // target image tag: the revision numbered current − 1 of the current
 // revision's family, when it is among activeARNs. When current − 1 is INACTIVE

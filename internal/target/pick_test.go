@@ -118,41 +118,6 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
-func TestPickRecorded(t *testing.T) {
-	t.Parallel()
-	active := []string{arn("web", 40), arn("web", 41), arn("web", 42)}
-	tests := []struct {
-		name     string
-		recorded string
-		family   string
-		active   []string
-		want     string
-		wantOK   bool
-	}{
-		{"recorded and active", arn("web", 41), "web", active, arn("web", 41), true},
-		{"recorded is the current revision", arn("web", 42), "web", active, arn("web", 42), true},
-		{"bare family:revision", "web:40", "web", active, arn("web", 40), true},
-		{"inactive (not listed)", arn("web", 39), "web", active, "", false},
-		{"another family", arn("api", 41), "web", append(active, arn("api", 41)), "", false},
-		{"family is a prefix", arn("web-worker", 41), "web", append(active, arn("web-worker", 41)), "", false},
-		{"another account", "arn:aws:ecs:eu-west-1:210987654321:task-definition/web:41", "web", active, "", false},
-		{"another region", "arn:aws:ecs:us-east-1:123456789012:task-definition/web:41", "web", active, "", false},
-		{"nothing recorded", "", "web", active, "", false},
-		{"junk recorded", "not an arn", "web", active, "", false},
-		{"service family unknown", arn("web", 41), "", active, "", false},
-		{"no active revisions", arn("web", 41), "web", nil, "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, ok := PickRecorded(tt.recorded, tt.family, tt.active)
-			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("PickRecorded(%q, %q, …) = %q, %v; want %q, %v", tt.recorded, tt.family, got, ok, tt.want, tt.wantOK)
-			}
-		})
-	}
-}
-
 func TestFallback(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -75,8 +75,8 @@ func TestWaitStable(t *testing.T) {
 		s, _, tgt := rolledOut(t, ecssim.Rollout{Settle: 300 * time.Millisecond})
 		polls := 0
 		got, err := wait.Stable(t.Context(), s.Client(), "prod", "web", tgt, fastWait(wait.Options{
-			Timeout: generousTimeout,
-			OnService:  func(ecsread.Service) { polls++ },
+			Timeout:   generousTimeout,
+			OnService: func(ecsread.Service) { polls++ },
 		}))
 		require.NoError(t, err)
 		assert.True(t, wait.IsStable(got, tgt))
@@ -152,8 +152,8 @@ func TestWaitStable(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		_, err := wait.Stable(ctx, s.Client(), "prod", "web", tgt, fastWait(wait.Options{
-			Timeout: generousTimeout,
-			OnService:  func(ecsread.Service) { cancel() },
+			Timeout:   generousTimeout,
+			OnService: func(ecsread.Service) { cancel() },
 		}))
 		require.ErrorIs(t, err, context.Canceled)
 		var wt *wait.StableTimeoutError

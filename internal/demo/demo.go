@@ -1,4 +1,7 @@
-package main
+// Package demo tells the whole story of a rollback against in-process
+// simulators of ECS and GitHub, with the real AWS and GitHub clients and no
+// cloud account.
+package demo
 
 import (
 	"context"
@@ -7,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/deplight/ecs-rollback/internal/source"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -35,11 +40,11 @@ func (l demoLog) Debugf(string, ...any) {}
 func (l demoLog) Group(title string)    { fmt.Fprintf(l.w, "▸ %s\n", title) }
 func (l demoLog) EndGroup()             {}
 
-// runDemo tells the whole story against in-process simulators of ECS and
+// Run tells the whole story against in-process simulators of ECS and
 // GitHub, with the real AWS and GitHub clients and no cloud account: a deploy
 // of web fails, the action finds the last good deployment's artifact, rolls
 // the service back and waits until it is stable. It writes no file.
-func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
+func Run(ctx context.Context, stdout, stderr io.Writer) int {
 	const (
 		owner, repo = "acme", "shop"
 		tok         = "ghs_demo"
@@ -113,7 +118,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDEMO", "demo", ""),
 		BaseEndpoint: aws.String(ecsSim.URL()),
 	})
-	finder, err := newFinder(ghSim.APIURL(), tok, owner, repo, nil)
+	finder, err := source.NewFinder(ghSim.APIURL(), tok, owner, repo, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
