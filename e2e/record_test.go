@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deplight/ecs-rollback/internal/deploystate"
+	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 )
 
 // The record command: the deploy workflow writes the deployment-state folder
@@ -137,6 +138,7 @@ func TestE2ERecordRefused(t *testing.T) {
 		inputs map[string]string
 		reason string
 		says   string
+		setup  func(t *testing.T, w *world)
 	}{
 		{name: "tag starting with a hyphen", inputs: map[string]string{"image-tag": "-bad"}, reason: "invalid-input", says: "image-tag"},
 		{name: "tag with a slash", inputs: map[string]string{"image-tag": "a/b"}, reason: "invalid-input", says: "image-tag"},
@@ -145,11 +147,40 @@ func TestE2ERecordRefused(t *testing.T) {
 		{name: "state-path leaves the workspace", inputs: map[string]string{"image-tag": "f5f5f5f", "state-path": "../elsewhere"}, reason: "invalid-input", says: "state-path"},
 		{name: "cluster without service", inputs: map[string]string{"image-tag": "f5f5f5f", "service": ""}, reason: "invalid-input", says: "service"},
 		{name: "service not found", inputs: map[string]string{"image-tag": "f5f5f5f", "service": "api"}, reason: "record-failed", says: "api"},
+		{
+			// The deploy action reported success, but the circuit breaker
+			// had put the service back on 44.
+			name: "deploy reverted by ECS", inputs: map[string]string{"image-tag": "f5f5f5f"}, reason: "record-failed",
+			says: "runs revision 44, whose images (" + ecrRepo + ":e4e4e4e, ",
+			setup: func(t *testing.T, w *world) {
+				require.NoError(t, w.ecs.SetServiceTaskDefinition(cluster, "web", w.revs[44]))
+			},
+		},
+		{
+			name: "rollout FAILED", inputs: map[string]string{"image-tag": "f5f5f5f"}, reason: "record-failed", says: "FAILED",
+			setup: func(t *testing.T, w *world) {
+				// The deploy of 45 (from 44) fails.
+				require.NoError(t, w.ecs.SetServiceTaskDefinition(cluster, "web", w.revs[44]))
+				w.ecs.SetRollout(cluster, "web", ecssim.Rollout{Fail: true})
+				client := w.ecs.Client()
+				_, err := client.UpdateService(t.Context(), &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), TaskDefinition: aws.String(w.revs[45])})
+				require.NoError(t, err)
+				require.Eventually(t, func() bool {
+					out, err := client.DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})
+					return err == nil && len(out.Services) == 1 && len(out.Services[0].Deployments) > 0 &&
+						out.Services[0].Deployments[0].RolloutState == "FAILED"
+				}, 10*time.Second, 20*time.Millisecond, "the rollout fails")
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
+			if tc.setup != nil {
+				tc.setup(t, w)
+			}
+			mutations := len(w.ecs.MutatingCalls())
 			w.eventName = "push"
 			inputs := map[string]string{"command": "record", "environment": "prod"}
 			for k, v := range tc.inputs {
@@ -160,7 +191,7 @@ func TestE2ERecordRefused(t *testing.T) {
 			require.Equal(t, 1, res.code, res.stdout)
 			assert.Equal(t, "failed", res.outputs["result"])
 			assert.Equal(t, tc.reason, res.outputs["reason"])
-			assert.Empty(t, w.ecs.MutatingCalls())
+			assert.Len(t, w.ecs.MutatingCalls(), mutations, "no change to ECS")
 			errLines := errorLines(res.stdout)
 			require.Len(t, errLines, 1, "exactly one ::error:: line")
 			assert.Contains(t, errLines[0], tc.says)

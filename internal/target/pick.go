@@ -95,3 +95,23 @@ func Fallback(current revision.Revision, activeARNs []string) (string, bool) {
 	}
 	return "", false
 }
+
+// Carries reports whether the revision's images carry tag as a deploy
+// records it: Matches, or the image's tag is a hex prefix (of 7 or more) of
+// tag, as when the image is tagged with a short commit SHA and the deploy
+// recorded the full one.
+func Carries(rev revision.Revision, tag, container string) bool {
+	if Matches(rev, tag, container) {
+		return true
+	}
+	for _, c := range rev.Containers {
+		if container != "" && c.Name != container {
+			continue
+		}
+		// The image's tag is the prefix that the recorded tag extends.
+		if short := imageref.Parse(c.Image).Tag; short != "" && (imageref.Ref{Tag: tag}).MatchesTag(short) {
+			return true
+		}
+	}
+	return false
+}

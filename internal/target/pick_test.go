@@ -144,3 +144,27 @@ func TestFallback(t *testing.T) {
 		})
 	}
 }
+
+func TestCarries(t *testing.T) {
+	t.Parallel()
+	short := rev(3, revision.Container{Name: "app", Image: repo + ":" + sha[:7]})
+	full := rev(4, revision.Container{Name: "app", Image: repo + ":" + sha})
+	tests := []struct {
+		name string
+		rev  revision.Revision
+		tag  string
+		want bool
+	}{
+		{"the same tag", short, sha[:7], true},
+		{"a short recorded tag of a full image tag", full, sha[:7], true},
+		{"a full recorded tag of a short image tag", short, sha, true},
+		{"another commit", short, otherSH, false},
+		{"a prefix shorter than 7", rev(5, revision.Container{Name: "app", Image: repo + ":" + sha[:5]}), sha, false},
+		{"not hex", rev(6, revision.Container{Name: "app", Image: repo + ":v1"}), "v1.2", false},
+	}
+	for _, tt := range tests {
+		if got := Carries(tt.rev, tt.tag, ""); got != tt.want {
+			t.Errorf("%s: Carries = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
