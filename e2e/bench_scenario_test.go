@@ -159,6 +159,9 @@ func (sc *benchScenario) eventFile() string {
 	wr["id"] = failedRunID
 	wr["conclusion"] = "failure"
 	wr["status"] = "completed"
+	now := time.Now().UTC()
+	wr["created_at"] = now.Add(-10 * time.Minute).Format(time.RFC3339)
+	wr["updated_at"] = now.Format(time.RFC3339)
 	wr["workflow_id"] = deployWFID
 	wr["head_branch"] = "main"
 	wr["path"] = deployPath

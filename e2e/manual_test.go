@@ -353,7 +353,7 @@ func TestE2EManualLastSuccessful(t *testing.T) {
 
 			var listed []string
 			for _, c := range w.gh.Calls() {
-				if strings.HasSuffix(c.Path, "/actions/workflows/deploy.yml/runs") {
+				if strings.HasSuffix(c.Path, "/actions/workflows/deploy.yml/runs") && strings.Contains(c.Query, "status=success") {
 					q, err := url.ParseQuery(c.Query)
 					require.NoError(t, err)
 					listed = append(listed, q.Get("branch"))

@@ -88,7 +88,10 @@ type world struct {
 	// event is the workflow_run payload, derived from GitHub's published example.
 	event     map[string]any
 	eventName string
-	env       map[string]string
+	// runEnded is when the failed run completed (its updated_at); zero is
+	// the moment the binary starts, after everything the test set up.
+	runEnded time.Time
+	env      map[string]string
 }
 
 // revisionTags is the default history: revision n runs image tag tags[n].
@@ -235,6 +238,16 @@ func (w *world) run(inputs map[string]string) result {
 func (w *world) runContext(ctx context.Context, inputs map[string]string, started func(*exec.Cmd)) result {
 	w.t.Helper()
 	eventPath := filepath.Join(w.dir, "event.json")
+	if wr, ok := w.event["workflow_run"].(map[string]any); ok {
+		// The failed run was created before the failed deploy and ended
+		// after it: nothing the test set up is newer than it.
+		ended := w.runEnded
+		if ended.IsZero() {
+			ended = time.Now()
+		}
+		wr["created_at"] = ended.Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+		wr["updated_at"] = ended.UTC().Format(time.RFC3339)
+	}
 	payload, err := json.Marshal(w.event)
 	require.NoError(w.t, err)
 	require.NoError(w.t, os.WriteFile(eventPath, payload, 0o644))

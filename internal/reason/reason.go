@@ -10,6 +10,9 @@ const (
 	LoopGuard    = "loop-guard"           // it is itself a rollback workflow
 	Fork         = "fork"                 // it ran for a fork's code
 	MissingRun   = "missing-workflow-run" // the event carries no run
+	// NewerDeployment: a deployment or deploy run newer than the failed one
+	// exists; the rollback would overwrite it.
+	NewerDeployment = "newer-deployment"
 )
 
 // Why a run was refused before any change (result failed, nothing changed).

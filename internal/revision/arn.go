@@ -57,3 +57,25 @@ func ResourceName(ref string) string {
 	}
 	return ref
 }
+
+// SameScope reports whether two task-definition references can name the
+// same task definition as far as their partition, region and account go:
+// true unless both are full ARNs whose partition, region or account
+// differ. A bare family:revision has no scope and matches any.
+func SameScope(a, b string) bool {
+	pa, okA := scope(a)
+	pb, okB := scope(b)
+	return !okA || !okB || pa == pb
+}
+
+// scope is the "arn:partition:ecs:region:account" part of a full ARN.
+func scope(ref string) (string, bool) {
+	if !strings.HasPrefix(ref, "arn:") {
+		return "", false
+	}
+	parts := strings.SplitN(ref, ":", 6)
+	if len(parts) != 6 {
+		return "", false
+	}
+	return strings.Join(parts[:5], ":"), true
+}

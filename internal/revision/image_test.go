@@ -41,3 +41,25 @@ func TestImageTag(t *testing.T) {
 	}
 }
 func arn(family string, n int) string { return arnPrefix + family + ":" + strconv.Itoa(n) }
+
+func TestSameScope(t *testing.T) {
+	t.Parallel()
+	prod := "arn:aws:ecs:us-east-1:123456789012:task-definition/web:42"
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{prod, prod, true},
+		{prod, "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7", true},
+		{prod, "arn:aws:ecs:us-east-1:210987654321:task-definition/web:42", false},
+		{prod, "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42", false},
+		{prod, "arn:aws-cn:ecs:us-east-1:123456789012:task-definition/web:42", false},
+		{prod, "web:42", true},
+		{"web:42", "web:43", true},
+	}
+	for _, tt := range tests {
+		if got := SameScope(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameScope(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -2,11 +2,13 @@ package rollback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/deplight/ecs-rollback/internal/ecsread"
 	"github.com/deplight/ecs-rollback/internal/reason"
 
@@ -49,13 +51,25 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	)
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
-	if cfg.Revision == "" && cfg.ImageTag == "" {
-		srcWG.Add(1)
-		go func() {
-			defer srcWG.Done()
-			dep, srcFail = r.findSource(srcCtx, req, res)
-		}()
-	}
+	var (
+		inFlight     []source.InFlightRun
+		inFlightWarn string
+	)
+	workflow := deployWorkflow(req)
+	srcWG.Add(1)
+	go func() {
+		defer srcWG.Done()
+		if cfg.Revision == "" && cfg.ImageTag == "" {
+			if dep, srcFail = r.findSource(srcCtx, req, res); srcFail != nil {
+				return
+			}
+		}
+		// Then the deploys that have not completed yet: after the search,
+		// so that it never competes with the search's own requests.
+		if r.Source != nil && workflow != "" {
+			inFlight, inFlightWarn = r.findInFlight(srcCtx, req, workflow)
+		}
+	}()
 
 	// The ECS chain, per service.
 	plans := make([]*plan, len(cfg.Services))
@@ -98,6 +112,9 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	}
 	wg.Wait()
 	srcWG.Wait()
+	if inFlightWarn != "" {
+		res.Warnings = append(res.Warnings, inFlightWarn)
+	}
 	if srcFail != nil {
 		return plans, srcFail
 	}
@@ -129,6 +146,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		}()
 	}
 	wg.Wait()
+	res.Newer = newer(req.Event.Run, plans, inFlight)
 	return plans, nil
 }
 
@@ -324,7 +342,8 @@ func (r *Runner) chooseTarget(ctx context.Context, cfg config.Config, pre prepar
 			}
 			desc := target.Described{Revision: o.Revision}
 			if o.Err != nil {
-				desc.Err = o.Err.Error()
+				var ce *types.ClientException
+				desc.Err, desc.NotFound = briefError(o.Err), errors.As(o.Err, &ce)
 			}
 			snap.Described[o.Ref] = desc
 		}

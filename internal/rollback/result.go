@@ -43,8 +43,13 @@ type Result struct {
 	RepoURL     string       // e.g. https://github.com/octo-org/octo-repo
 	Services    []ServiceResult
 	Warnings    []string
-	StatePath   string // record: the folder written
-	Timings     []Timing
+	// Newer names what is newer than the failed deploy: a deployment of a
+	// service created after it, a deploy run not completed yet. The
+	// automatic rollback is skipped then (newer-deployment); a manual one
+	// warns.
+	Newer     []string
+	StatePath string // record: the folder written
+	Timings   []Timing
 }
 
 // ServiceResult is the outcome for one service.

@@ -66,6 +66,20 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 		res.ImageTag = plans[0].result.ToImageTag
 	}
 
+	// Never overwrite a newer deployment: the automatic run stands aside; a
+	// person decides, warned.
+	if len(res.Newer) > 0 {
+		if req.Event.Name == "workflow_run" {
+			res.Outcome, res.Reason = Skipped, reason.NewerDeployment
+			res.Message = fmt.Sprintf("Not rolling back: %s is newer than the failed deploy. Nothing was changed; roll back by hand if it should be rolled back too.", strings.Join(res.Newer, "; and "))
+			res.Services = untouched(cfg.Services, Skipped, reason.NewerDeployment)
+			return res
+		}
+		for _, n := range res.Newer {
+			res.Warnings = append(res.Warnings, "newer than the last deployment: "+n)
+		}
+	}
+
 	// Refusals stop every service before any is changed.
 	if f := planFailure(plans); f != nil {
 		res.Outcome, res.Reason, res.Message = Failed, f.reason, f.msg

@@ -34,6 +34,7 @@ type ECSAPI interface {
 type DeploymentSource interface {
 	LastSuccessful(ctx context.Context, q source.Query) (source.Deployment, []source.Skipped, error)
 	DefaultBranch(ctx context.Context) (string, error)
+	InFlight(ctx context.Context, workflow string, after time.Time, exclude int64) ([]source.InFlightRun, error)
 }
 
 // Logger is where progress goes; *githubactions.Action satisfies it.

@@ -48,6 +48,9 @@ type Snapshot struct {
 type Described struct {
 	Revision revision.Revision
 	Err      string // non-empty when the describe failed
+	// NotFound says the failure was ECS not knowing the revision
+	// (ClientException), rather than access, throttling or a fault.
+	NotFound bool
 }
 
 // Decision is what Choose decided: a target and how it was chosen, a
@@ -127,16 +130,23 @@ func chooseManual(s Snapshot) Decision {
 }
 
 // chooseRecorded applies the recorded task definition; done is false when
-// the search by tag goes on, with a warning saying why.
+// the search by tag goes on, with a warning saying why. A recorded full ARN
+// counts only when it is exactly the ARN of an ACTIVE revision of the
+// service's own account and region: a staging account's revision of the
+// same family and number is another task definition.
 func chooseRecorded(s Snapshot, warns *[]string) (Decision, bool) {
+	passOver := func(format string, args ...any) (Decision, bool) {
+		*warns = append(*warns, fmt.Sprintf(format, args...)+"; searching by image tag")
+		return Decision{}, false
+	}
 	fam, _, err := revision.ParseARN(s.Recorded)
 	switch {
 	case err != nil:
-		*warns = append(*warns, fmt.Sprintf("the recorded task definition %q cannot be read; searching by image tag", s.Recorded))
-		return Decision{}, false
+		return passOver("the recorded task definition %q cannot be read", s.Recorded)
 	case fam != s.Family:
-		*warns = append(*warns, fmt.Sprintf("the recorded task definition belongs to family %s, not %s; searching by image tag", fam, s.Family))
-		return Decision{}, false
+		return passOver("the recorded task definition belongs to family %s, not %s", fam, s.Family)
+	case !revision.SameScope(s.Recorded, s.Current.ARN):
+		return passOver("the recorded task definition %s belongs to another account or region than the service's %s", s.Recorded, s.Current.ARN)
 	case revision.SameRevision(s.Recorded, s.Current.ARN):
 		return Decision{Target: s.Current, How: HowRecordedARN}, true
 	}
@@ -144,11 +154,16 @@ func chooseRecorded(s Snapshot, warns *[]string) (Decision, bool) {
 	switch {
 	case !ok:
 		return Decision{Need: []string{s.Recorded}}, true
-	case d.Err == "" && d.Revision.Status == "ACTIVE":
-		return Decision{Target: d.Revision, How: HowRecordedARN}, true
+	case d.Err != "" && d.NotFound:
+		return passOver("the recorded task definition %s does not exist (%s)", s.Recorded, d.Err)
+	case d.Err != "":
+		return refuse(reason.ECSError, "describe the recorded task definition %s: %s. Nothing was changed; check the role's ecs:DescribeTaskDefinition permission and retry.", s.Recorded, d.Err), true
+	case !revision.SameScope(s.Recorded, d.Revision.ARN):
+		return passOver("the recorded task definition %s is not the revision ECS describes under that name (%s)", s.Recorded, d.Revision.ARN)
+	case d.Revision.Status != "ACTIVE":
+		return passOver("the recorded task definition %s is not ACTIVE", s.Recorded)
 	}
-	*warns = append(*warns, fmt.Sprintf("the recorded task definition %s is not ACTIVE; searching by image tag", s.Recorded))
-	return Decision{}, false
+	return Decision{Target: d.Revision, How: HowRecordedARN}, true
 }
 
 func chooseByTag(s Snapshot) Decision {

@@ -100,6 +100,25 @@ func TestChoose(t *testing.T) {
 			s.Recorded, s.Tag, s.Described = "nonsense", tags[44], described(44)
 		}), want{target: 44, how: HowImageTag, warnings: []string{`the recorded task definition "nonsense" cannot be read; searching by image tag`}}},
 
+		{"recorded of another account: search by tag", snap(func(s *Snapshot) {
+			s.Recorded, s.Tag, s.Described = strings.Replace(arn("web", 43), "123456789012", "999999999999", 1), tags[44], described(44)
+		}), want{target: 44, how: HowImageTag, warnings: []string{"the recorded task definition arn:aws:ecs:eu-west-1:999999999999:task-definition/web:43 belongs to another account or region than the service's " + arn("web", 45) + "; searching by image tag"}}},
+		{"recorded of another region equal to current by number: not already current", snap(func(s *Snapshot) {
+			s.Recorded, s.Tag, s.Described = strings.Replace(arn("web", 45), "eu-west-1", "eu-central-1", 1), tags[44], described(44)
+		}), want{target: 44, how: HowImageTag, warnings: []string{"the recorded task definition arn:aws:ecs:eu-central-1:123456789012:task-definition/web:45 belongs to another account or region than the service's " + arn("web", 45) + "; searching by image tag"}}},
+		{"recorded that does not exist: search by tag", snap(func(s *Snapshot) {
+			s.Recorded, s.Tag, s.Described = arn("web", 43), tags[44], described(44)
+			s.Described[arn("web", 43)] = Described{Err: "ClientException: Unable to describe task definition.", NotFound: true}
+		}), want{target: 44, how: HowImageTag, warnings: []string{"the recorded task definition " + arn("web", 43) + " does not exist (ClientException: Unable to describe task definition.); searching by image tag"}}},
+		{"recorded that cannot be read: ecs-error, no search", snap(func(s *Snapshot) {
+			s.Recorded, s.Tag = arn("web", 43), tags[44]
+			s.Described[arn("web", 43)] = Described{Err: "AccessDeniedException: not authorized"}
+		}), want{reason: reason.ECSError, says: "describe the recorded task definition"}},
+		{"recorded bare family:revision", snap(func(s *Snapshot) {
+			s.Recorded = "web:43"
+			s.Described["web:43"] = Described{Revision: rev(43, img(tags[43]))}
+		}), want{target: 43, how: HowRecordedARN}},
+
 		// 3. The current revision carries the tag.
 		{"current carries the tag", snap(func(s *Snapshot) { s.Tag = tags[45] }),
 			want{target: 45, how: HowImageTag}},

@@ -3,6 +3,8 @@
 // the fork guard, and for people the typed confirmation.
 package trigger
 
+import "time"
+
 // Event is what the action needs of the event payload at GITHUB_EVENT_PATH.
 type Event struct {
 	Name          string // GITHUB_EVENT_NAME, e.g. workflow_run, workflow_dispatch
@@ -26,6 +28,9 @@ type Run struct {
 	HeadSHA        string
 	HTMLURL        string
 	HeadRepository string // workflow_run.head_repository.full_name
+	// CreatedAt is when the run was created; UpdatedAt when it last changed
+	// (for a completed run, about when it completed).
+	CreatedAt, UpdatedAt time.Time
 }
 
 // Policy is the configuration the trigger decision depends on.

@@ -99,6 +99,8 @@ func parseWorkflowRun(payload []byte) (Event, error) {
 		HeadSHA:        wr.GetHeadSHA(),
 		HTMLURL:        wr.GetHTMLURL(),
 		HeadRepository: wr.GetHeadRepository().GetFullName(),
+		CreatedAt:      wr.GetCreatedAt().Time,
+		UpdatedAt:      wr.GetUpdatedAt().Time,
 	}
 	if ev.Run.WorkflowID == 0 {
 		ev.Run.WorkflowID = e.GetWorkflow().GetID()

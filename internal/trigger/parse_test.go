@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,8 @@ func testRun(change func(*Run)) *Run {
 		HeadSHA:        "3484a3fb816e0859fd6e1cea078d76385ff50625",
 		HTMLURL:        "https://github.com/octo-org/octo-repo/actions/runs/289782451",
 		HeadRepository: "octo-org/octo-repo",
+		CreatedAt:      time.Date(2020, 10, 5, 16, 33, 24, 0, time.UTC),
+		UpdatedAt:      time.Date(2020, 10, 5, 16, 33, 49, 0, time.UTC),
 	}
 	if change != nil {
 		change(r)
@@ -76,6 +79,8 @@ func TestParseEvent(t *testing.T) {
 					HeadSHA:        "5779607b49aab1200488439f02372c57b4f75444",
 					HTMLURL:        "https://github.com/octo-org/octo-repo/actions/runs/1589141559",
 					HeadRepository: "octo-org/octo-repo",
+					CreatedAt:      time.Date(2021, 12, 16, 19, 37, 22, 0, time.UTC),
+					UpdatedAt:      time.Date(2021, 12, 16, 19, 37, 22, 0, time.UTC),
 				},
 			},
 		},
@@ -84,12 +89,12 @@ func TestParseEvent(t *testing.T) {
 		{
 			file:  "event-workflow_run-requested-3-queued.json",
 			event: "workflow_run",
-			want:  octoRepo(testRun(func(r *Run) { r.Status, r.Conclusion = "queued", "" })),
+			want:  octoRepo(testRun(func(r *Run) { r.Status, r.Conclusion, r.UpdatedAt = "queued", "", r.CreatedAt })),
 		},
 		{
 			file:  "event-workflow_run-requested-4-action_required.json",
 			event: "workflow_run",
-			want:  octoRepo(testRun(func(r *Run) { r.Conclusion = "action_required" })),
+			want:  octoRepo(testRun(func(r *Run) { r.Conclusion, r.UpdatedAt = "action_required", r.CreatedAt })),
 		},
 		{
 			file:  "derived-workflow_run-failure-path-ref.json",
