@@ -262,7 +262,7 @@ func TestListErrors(t *testing.T) {
 		{"limit too high", []string{"list", "--cluster", "prod", "--service", "web", "--limit", "101"}, ExitUsage, `--limit "101"`},
 		{"bad output", []string{"list", "--cluster", "prod", "--service", "web", "--output", "yaml"}, ExitUsage, `--output "yaml"`},
 		{"positional", []string{"list", "web"}, ExitUsage, `unexpected argument "web"`},
-		{"unknown flag", []string{"list", "--colour"}, ExitUsage, "flag provided but not defined: -colour"},
+		{"unknown flag", []string{"list", "--colour"}, ExitUsage, "unknown flag --colour\n"},
 		{"missing service", []string{"list", "--cluster", "prod", "--service", "api"}, ExitFailed, "service api not found in cluster prod"},
 	}
 	for _, tc := range tests {
@@ -345,7 +345,7 @@ func TestRollbackRefusals(t *testing.T) {
 			name:   "wrong phrase",
 			args:   []string{"--revision", "42", "--confirm", "rollback"},
 			reason: "confirmation-mismatch",
-			stderr: `confirm set to exactly "ROLLBACK"`,
+			stderr: `--confirm does not match: this rollback needs exactly "ROLLBACK"`,
 		},
 		{
 			name:   "ROLLBACK for a protected environment",
@@ -374,7 +374,7 @@ func TestRollbackRefusals(t *testing.T) {
 			name:   "one of several services is missing",
 			args:   []string{"--service", "web,api", "--revision", "42", "--confirm", "ROLLBACK"},
 			reason: "service-not-found",
-			stderr: "api: ✗ service api not found in cluster prod",
+			stderr: "api: ✗ service api was not found in cluster prod",
 		},
 		{
 			name:   "schema goes down",
@@ -668,19 +668,30 @@ func TestNoRegionIsAUsageError(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
+	const (
+		all      = true  // 0, 1, 2 and 130
+		usage    = false // 0 and 2 only
+		failed   = "\n  1    "
+		stopped  = "\n  130  interrupted"
+		misusage = "\n  2    usage error"
+	)
 	tests := []struct {
-		args []string
-		want []string
+		args  []string
+		want  []string
+		codes bool // all: the help lists 0, 1, 2 and 130; usage: 0 and 2
+		not   []string
 	}{
-		{[]string{"--help"}, []string{"Commands:", "list", "rollback", "demo", "version"}},
-		{[]string{"help"}, []string{"Commands:"}},
-		{[]string{"help", "rollback"}, []string{"ecs-rollback rollback --cluster CLUSTER"}},
-		{[]string{"list", "--help"}, []string{"ecs-rollback list --cluster CLUSTER", "--limit N", "--output FORMAT", "--schema-label LABEL", "--region REGION", "--profile PROFILE"}},
-		{[]string{"list", "-h"}, []string{"ecs-rollback list"}},
-		{[]string{"rollback", "-h"}, []string{"--revision REVISION", "--image-tag TAG", "--confirm PHRASE", "--dry-run", "--no-wait", "--wait-timeout DURATION", "(default 10m)", "--allow-schema-downgrade", "ROLLBACK-PROD"}},
-		{[]string{"rollback", "--help"}, []string{"Examples:"}},
-		{[]string{"demo", "--help"}, []string{"ecs-rollback demo"}},
-		{[]string{"version", "-h"}, []string{"ecs-rollback version"}},
+		{[]string{"--help"}, []string{"Commands:", "list", "rollback", "demo", "version"}, all, nil},
+		{[]string{"help"}, []string{"Commands:"}, all, nil},
+		{[]string{"help", "rollback"}, []string{"ecs-rollback rollback --cluster CLUSTER"}, all, nil},
+		{[]string{"list", "--help"}, []string{"ecs-rollback list --cluster CLUSTER", "--limit N", "--output FORMAT", "--schema-label LABEL", "--region REGION", "--profile PROFILE", "the listing was printed"}, all,
+			[]string{"--revision", "--confirm", "rolled-back"}},
+		{[]string{"list", "-h"}, []string{"ecs-rollback list"}, all, nil},
+		{[]string{"rollback", "-h"}, []string{"--revision REVISION", "--image-tag TAG", "--confirm PHRASE", "--dry-run", "--no-wait", "--wait-timeout DURATION", "(default 10m)", "--allow-schema-downgrade", "ROLLBACK-PROD", "rolled-back"}, all,
+			[]string{"--limit", "list printed"}},
+		{[]string{"rollback", "--help"}, []string{"Examples:"}, all, nil},
+		{[]string{"demo", "--help"}, []string{"ecs-rollback demo", "-h, --help"}, usage, []string{"--cluster", "rolled-back, already-current"}},
+		{[]string{"version", "-h"}, []string{"ecs-rollback version", "-h, --help"}, usage, []string{"--cluster", "rolled-back", "ECS"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -689,11 +700,22 @@ func TestHelp(t *testing.T) {
 			code := Run(t.Context(), tc.args, Env{Stdout: &stdout, Stderr: &stderr, Demo: func(context.Context) int { return 99 }})
 			assert.Equal(t, ExitOK, code)
 			assert.Empty(t, stderr.String())
+			help := stdout.String()
 			for _, want := range tc.want {
-				assert.Contains(t, stdout.String(), want)
+				assert.Contains(t, help, want)
 			}
-			assert.Contains(t, stdout.String(), "Exit status:\n  0 ")
-			assert.Contains(t, stdout.String(), "130  interrupted")
+			for _, not := range tc.not {
+				assert.NotContains(t, help, not, "another command's flag or exit code")
+			}
+			assert.Contains(t, help, "Exit status:\n  0 ")
+			assert.Contains(t, help, misusage)
+			if tc.codes == all {
+				assert.Contains(t, help, failed)
+				assert.Contains(t, help, stopped)
+			} else {
+				assert.NotContains(t, help, failed)
+				assert.NotContains(t, help, stopped)
+			}
 		})
 	}
 }
