@@ -534,24 +534,33 @@ func TestRollbackInteractiveColour(t *testing.T) {
 
 func TestRollbackInteractiveRefused(t *testing.T) {
 	t.Parallel()
+	const (
+		mismatch = `ecs-rollback: the phrase typed does not match: a rollback of environment "prod" needs exactly "ROLLBACK-PROD" (what was typed is not shown). Nothing was changed.`
+		empty    = `ecs-rollback: nothing was typed: a rollback of environment "prod" needs exactly "ROLLBACK-PROD". Nothing was changed.`
+	)
 	tests := []struct {
 		name  string
 		typed string
+		want  string
 	}{
-		{"wrong phrase", "ROLLBACK\n"}, // the environment is protected
-		{"lower case", "rollback-prod\n"},
-		{"empty line", "\n"},
-		{"end of input", ""},
+		{"wrong phrase", "ROLLBACK\n", mismatch}, // the environment is protected
+		{"lower case", "rollback-prod\n", mismatch},
+		{"empty line", "\n", empty},
+		{"end of input", "", empty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newSim(t)
-			r := w.run(t.Context(), strings.NewReader(tc.typed), true, nil,
+			r := w.run(t.Context(), strings.NewReader(tc.typed), true, map[string]string{"NO_COLOR": "1"},
 				"rollback", "--cluster", "prod", "--service", "web", "--revision", "42", "--environment", "prod")
 			assert.Equal(t, ExitFailed, r.code)
 			assert.Equal(t, "confirmation-mismatch", outputs(r.stdout)["reason"])
 			assert.Contains(t, r.stderr, "Nothing was changed")
+			assert.Contains(t, r.stderr, tc.want+"\n")
+			assert.NotContains(t, r.stderr, "no AWS call", "the plan read ECS")
+			assert.NotContains(t, r.stderr, "input")
+			assert.NotContains(t, r.stderr, "rollback-prod", "what was typed is not shown")
 			assert.Empty(t, w.mutations())
 			assert.Equal(t, w.revs[45], w.current())
 		})
@@ -772,4 +781,41 @@ func TestRollbackDeregisterFailed(t *testing.T) {
 	td, ok := w.sim.TaskDefinition(w.revs[45])
 	require.True(t, ok)
 	assert.Equal(t, "INACTIVE", td.Status)
+}
+
+// The CLI speaks of flags: no message, whichever check refuses, names an
+// input of the action.
+func TestMessagesSpeakOfFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"a pair of flags", []string{"--revision", "42", "--confirm", "ROLLBACK", "--codedeploy-application", "app"}, ExitUsage,
+			"ecs-rollback: --codedeploy-application and --codedeploy-deployment-group: give both or neither"},
+		{"a service ARN of another cluster", []string{"--service", "arn:aws:ecs:us-east-1:123456789012:service/staging/web", "--revision", "42", "--confirm", "ROLLBACK"}, ExitUsage,
+			`but --cluster is "prod"`},
+		{"every problem at once", []string{"--service", "web", "--revision", "0", "--wait-timeout", "soon", "--max-revisions", "x", "--environment", "!"}, ExitUsage,
+			`ecs-rollback: --max-revisions: "x" is not a whole number from 1 to 100`},
+		{"a wrong --confirm", []string{"--service", "web", "--revision", "42", "--environment", "prod", "--confirm", "ROLLBACK"}, ExitFailed,
+			`ecs-rollback: --confirm does not match: a rollback of environment "prod" needs exactly "ROLLBACK-PROD", e.g. --confirm ROLLBACK-PROD (the value given is not shown). Nothing was changed.`},
+		{"a missing service", []string{"--service", "api", "--revision", "42", "--confirm", "ROLLBACK"}, ExitFailed,
+			"  api: ✗ service api was not found in cluster prod\n\necs-rollback: service api not found in cluster prod. Check --cluster, --service and the AWS region (--region, AWS_REGION). Nothing was changed."},
+		{"missing services", []string{"--service", "api,db,web", "--revision", "42", "--confirm", "ROLLBACK"}, ExitFailed,
+			"ecs-rollback: services api, db not found in cluster prod."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newSim(t)
+			r := w.run(t.Context(), nil, false, nil, append([]string{"rollback", "--cluster", "prod"}, tc.args...)...)
+			assert.Equal(t, tc.code, r.code)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.NotContains(t, r.stderr, "input")
+			assert.NotContains(t, r.stdout, "input")
+			assert.Empty(t, w.mutations())
+		})
+	}
 }

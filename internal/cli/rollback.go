@@ -281,6 +281,12 @@ func (c *rollbackCmd) run(ctx context.Context, cfg config.Config, typed bool) ro
 				res.Services[i].Message = fmt.Sprintf("service %s was not found in cluster %s", s.Service, cfg.Cluster)
 			}
 		}
+		if len(missing) == 0 { // none was found: the run stopped before the services
+			missing = cfg.Services
+			for i, s := range res.Services {
+				res.Services[i].Message = fmt.Sprintf("service %s was not found in cluster %s", s.Service, cfg.Cluster)
+			}
+		}
 		what := "service " + strings.Join(missing, ", ")
 		if len(missing) > 1 {
 			what = "services " + strings.Join(missing, ", ")
