@@ -163,7 +163,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	c, ok := commands[cmd]
 	if !ok || (cmd == "demo" && env.Demo == nil) {
-		errorf(env, "unknown command %q", cmd)
+		msg := fmt.Sprintf("unknown command %q", cmd)
+		names := []string{"list", "rollback", "version"}
+		if env.Demo != nil {
+			names = append(names, "demo")
+		}
+		if near := closest(strings.TrimLeft(cmd, "-"), names); near != "" && near != cmd {
+			msg += fmt.Sprintf(": did you mean %s?", near)
+		}
+		errorf(env, "%s", msg)
 		fmt.Fprint(env.Stderr, "\n"+usage)
 		return ExitUsage
 	}

@@ -739,7 +739,10 @@ func TestDispatch(t *testing.T) {
 		stderr string
 	}{
 		{"no command", nil, ExitUsage, "", "Commands:"},
-		{"unknown command", []string{"rollforward"}, ExitUsage, "", `ecs-rollback: unknown command "rollforward"`},
+		{"unknown command", []string{"rollforward"}, ExitUsage, "", "ecs-rollback: unknown command \"rollforward\"\n"},
+		{"a typo of a command", []string{"lsit"}, ExitUsage, "", `ecs-rollback: unknown command "lsit": did you mean list?`},
+		{"a flag for a command", []string{"--rollback"}, ExitUsage, "", `ecs-rollback: unknown command "--rollback": did you mean rollback?`},
+		{"the start of a command", []string{"roll"}, ExitUsage, "", `ecs-rollback: unknown command "roll": did you mean rollback?`},
 		{"version", []string{"version"}, ExitOK, "ecs-rollback 1.2.3\n", ""},
 		{"demo", []string{"demo"}, 99, "", ""},
 		{"demo with an argument", []string{"demo", "now"}, ExitUsage, "", `unexpected argument "now"`},

@@ -125,13 +125,16 @@ func (fs *flagSet) explain(err error) string {
 	return msg
 }
 
-// closest returns the command's flag nearest to name: the one a typo of a
+// closest returns the command's flag nearest to name (see closest).
+func (fs *flagSet) closest(name string) string { return closest(name, fs.order) }
+
+// closest returns the word of words nearest to name: the one a typo of a
 // letter or two away (edit distance at most 2, or a third of the name's
 // length for a long one), else the only one that starts with name; "" when
 // none is near.
-func (fs *flagSet) closest(name string) string {
+func closest(name string, words []string) string {
 	best, bestDist := "", -1
-	for _, f := range fs.order {
+	for _, f := range words {
 		d := editDistance(name, f)
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = f, d
@@ -141,7 +144,7 @@ func (fs *flagSet) closest(name string) string {
 		return best
 	}
 	prefixed := ""
-	for _, f := range fs.order {
+	for _, f := range words {
 		if strings.HasPrefix(f, name) {
 			if prefixed != "" {
 				return ""
