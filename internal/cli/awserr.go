@@ -103,9 +103,12 @@ func awsAdvice(p awsProblem, profile string, err error) string {
 		return fmt.Sprintf("the AWS SSO session%s has expired or was never started: run aws sso login --profile %s, then try again", of, name)
 	case awsRejected:
 		var api smithy.APIError
-		errors.As(err, &api)
-		return fmt.Sprintf("AWS refused the credentials%s (%s: %s). Temporary credentials (SSO, an assumed role, AWS_SESSION_TOKEN) may have expired: refresh them, e.g. aws sso login --profile %s; otherwise check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's keys.",
-			of, report.LogSafe(api.ErrorCode()), report.LogSafe(api.ErrorMessage()), name)
+		said := ""
+		if errors.As(err, &api) {
+			said = fmt.Sprintf(" (%s: %s)", report.LogSafe(api.ErrorCode()), report.LogSafe(api.ErrorMessage()))
+		}
+		return fmt.Sprintf("AWS refused the credentials%s%s. Temporary credentials (SSO, an assumed role, AWS_SESSION_TOKEN) may have expired: refresh them, e.g. aws sso login --profile %s; otherwise check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's keys.",
+			of, said, name)
 	case awsNoProfile:
 		return fmt.Sprintf("the AWS profile %s is in no shared config file (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE): create it with aws configure sso --profile %s (or aws configure --profile %s), or give another with --profile or AWS_PROFILE",
 			name, name, name)
@@ -115,7 +118,7 @@ func awsAdvice(p awsProblem, profile string, err error) string {
 	return err.Error()
 }
 
-// awsProfile is the profile the clients were built for: --profile, else
+// profileName is the profile the clients were built for: --profile, else
 // AWS_PROFILE.
 func (a *awsFlags) profileName(env Env) string {
 	if a.profile != "" {

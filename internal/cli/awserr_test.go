@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/deplight/ecs-rollback/internal/sim/ecssim"
 )
 
 // failingCredentials makes the sim's ECS client get its credentials from a
@@ -264,4 +267,42 @@ func TestNoRegionSaysHowToSetIt(t *testing.T) {
 	for _, want := range []string{"ecs-rollback: no AWS region is configured: pass --region", "AWS_REGION", "aws configure set region"} {
 		assert.Contains(t, r.stderr, want)
 	}
+}
+
+// onWrite is a writer that runs do once substr was written.
+type onWrite struct {
+	strings.Builder
+	substr string
+	do     func()
+	done   bool
+}
+
+func (o *onWrite) Write(p []byte) (int, error) {
+	n, err := o.Builder.Write(p)
+	if !o.done && strings.Contains(o.String(), o.substr) {
+		o.done = true
+		o.do()
+	}
+	return n, err
+}
+
+// Credentials that expire while waiting, after UpdateService was sent: the
+// runner's message, which says what was sent, is kept, and the advice
+// follows it.
+func TestCredentialsExpireAfterTheUpdate(t *testing.T) {
+	t.Parallel()
+	w := newSim(t)
+	w.sim.SetRollout(simCluster, simService, ecssim.Rollout{Never: true})
+	stderr := &onWrite{substr: "waiting up to", do: func() { w.sim.FailNext("*", 1000, "ExpiredTokenException") }}
+	var stdout strings.Builder
+	code := Run(t.Context(), []string{"rollback", "--cluster", "prod", "--service", "web", "--revision", "42", "--confirm", "ROLLBACK", "--wait-timeout", "2s"}, Env{
+		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: stderr,
+		NewAWS:    func(context.Context, string, string) (Clients, error) { return Clients{ECS: w.sim.Client()}, nil },
+		FirstPoll: 5 * time.Millisecond, MaxPoll: 10 * time.Millisecond,
+	})
+	assert.Equal(t, ExitFailed, code, stderr.String())
+	assert.Equal(t, []string{"UpdateService"}, w.mutations())
+	assert.Equal(t, "rollout-failed", outputs(stdout.String())["reason"])
+	assert.Contains(t, stderr.String(), "ecs-rollback: waiting for web to be stable: ", "the runner's message, first")
+	assert.Contains(t, stderr.String(), "\necs-rollback: AWS refused the credentials (ExpiredTokenException: ", "then the advice")
 }

@@ -262,6 +262,10 @@ func (c *rollbackCmd) run(ctx context.Context, cfg config.Config, typed bool) ro
 	}
 	res.Services = slices.Clone(res.Services)
 	switch p, err := c.watch.first(); {
+	case p != awsOK && slices.ContainsFunc(res.Services, func(s rollback.ServiceResult) bool { return s.UpdateSent }):
+		// Credentials that expired after the change was sent: what was
+		// sent matters most; the advice follows it.
+		res.Message += "\n" + awsAdvice(p, c.profile, err)
 	case p != awsOK:
 		// No credentials, an expired SSO session: how to set them up,
 		// instead of the SDK's chain of errors.
