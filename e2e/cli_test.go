@@ -232,6 +232,9 @@ func TestCLIWrongPhraseOnTerminal(t *testing.T) {
 	assert.Equal(t, "confirmation-mismatch", out["reason"])
 	assert.Contains(t, s.Screen(), "ecs-rollback: ")
 	assert.Contains(t, s.Screen(), `"ROLLBACK-PROD"`)
+	assert.Contains(t, s.Screen(), "Nothing was changed.")
+	assert.NotContains(t, s.Screen(), "no AWS call", "the plan read ECS")
+	assert.NotContains(t, s.Screen(), "input")
 	assert.NotContains(t, s.Screen(), "\x1b[", "NO_COLOR")
 	assert.Empty(t, w.ecs.MutatingCalls())
 	assert.Equal(t, w.revs[45], w.serviceTaskDefinition())
@@ -388,19 +391,159 @@ func TestCLIList(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	for _, args := range [][]string{
-		{"--help"}, {"-h"}, {"help"},
-		{"list", "--help"}, {"list", "-h"},
-		{"rollback", "--help"}, {"rollback", "-h"},
-		{"demo", "--help"}, {"version", "--help"},
+	for _, tc := range []struct {
+		args     []string
+		rollback bool // the help lists the exit codes of a rollback: 1 and 130 beside 0 and 2
+	}{
+		{[]string{"--help"}, true}, {[]string{"-h"}, true}, {[]string{"help"}, true},
+		{[]string{"list", "--help"}, true}, {[]string{"list", "-h"}, true},
+		{[]string{"rollback", "--help"}, true}, {[]string{"rollback", "-h"}, true},
+		{[]string{"demo", "--help"}, false}, {[]string{"version", "--help"}, false},
 	} {
-		r := runCLIBinary(t, cliEnv(w), "", args...)
-		assert.Equal(t, 0, r.code, args)
-		assert.Contains(t, r.stdout, "Usage:", args)
-		assert.Contains(t, r.stdout, "130  interrupted", args)
-		assert.Empty(t, r.stderr, args)
+		r := runCLIBinary(t, cliEnv(w), "", tc.args...)
+		assert.Equal(t, 0, r.code, tc.args)
+		assert.Contains(t, r.stdout, "Usage:", tc.args)
+		assert.Contains(t, r.stdout, "Exit status:\n  0    ", tc.args)
+		assert.Contains(t, r.stdout, "\n  2    usage error", tc.args)
+		if tc.rollback {
+			assert.Contains(t, r.stdout, "130  interrupted", tc.args)
+		} else {
+			assert.NotContains(t, r.stdout, "130  interrupted", tc.args)
+			assert.NotContains(t, r.stdout, "\n  1    ", tc.args)
+			assert.NotContains(t, r.stdout, "--cluster", tc.args)
+		}
+		assert.Empty(t, r.stderr, tc.args)
 	}
 	assert.Empty(t, w.ecs.Calls())
+}
+
+func TestCLIUnknownFlagSuggestsTheNearest(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := runCLIBinary(t, cliEnv(w), "", "list", "--clustr", cluster, "--service", "web")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "ecs-rollback: list: unknown flag --clustr: did you mean --cluster?\n")
+	assert.NotContains(t, r.stderr, " -clustr")
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, w.ecs.Calls())
+}
+
+// The binary the tests build is given no version with -ldflags, as go build
+// and go install give none: version tells what Go recorded in it instead.
+func TestCLIVersionFromBuildInfo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	recorded, err := exec.Command("go", "version", "-m", binPath).Output()
+	require.NoError(t, err)
+	modVersion, settings := "", map[string]string{}
+	for line := range strings.Lines(string(recorded)) {
+		f := strings.Split(strings.TrimSpace(line), "\t")
+		switch {
+		case len(f) >= 3 && f[0] == "mod":
+			modVersion = f[2]
+		case len(f) == 2 && f[0] == "build":
+			if k, v, ok := strings.Cut(f[1], "="); ok {
+				settings[k] = v
+			}
+		}
+	}
+	require.NotEmpty(t, modVersion, "go version -m names the main module:\n%s", recorded)
+
+	r := runCLIBinary(t, cliEnv(w), "", "version")
+	require.Equal(t, 0, r.code)
+	line := strings.TrimSuffix(r.stdout, "\n")
+	assert.NotContains(t, line, "\n", "one line")
+	if modVersion != "(devel)" {
+		assert.True(t, strings.HasPrefix(line, "ecs-rollback "+modVersion), "the module version %s: %q", modVersion, line)
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		assert.Contains(t, line, "commit "+rev)
+		assert.Equal(t, settings["vcs.modified"] == "true", strings.Contains(line, "with local changes"), line)
+	}
+	if modVersion == "(devel)" && settings["vcs.revision"] == "" {
+		assert.Equal(t, "ecs-rollback dev", line, "nothing recorded: dev")
+	}
+	assert.Empty(t, r.stderr)
+
+	// A version given at build time wins: what the release image does.
+	tagged := filepath.Join(t.TempDir(), "ecs-rollback")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=v9.8.7", "-o", tagged, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	out, err = exec.Command(tagged, "version").Output()
+	require.NoError(t, err)
+	assert.Equal(t, "ecs-rollback v9.8.7\n", string(out))
+}
+
+// withoutAWSKeys is cliEnv less the access keys: a laptop with no
+// credentials configured (shared files absent, instance metadata off),
+// with extra entries on top.
+func withoutAWSKeys(w *world, extra ...string) []string {
+	var env []string
+	for _, kv := range cliEnv(w) {
+		if !strings.HasPrefix(kv, "AWS_ACCESS_KEY_ID=") && !strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// Credential problems are told with how to configure credentials, not as the
+// SDK's chain of errors.
+func TestCLICredentialErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, w *world) []string // the environment
+		flags []string
+		want  []string
+	}{
+		{
+			name:  "no credentials at all",
+			setup: func(_ *testing.T, w *world) []string { return withoutAWSKeys(w) },
+			want: []string{"ecs-rollback: no AWS credentials were found.\n", "aws configure sso --profile NAME", "aws sso login --profile NAME",
+				"AWS_PROFILE=NAME", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
+		},
+		{
+			name: "an SSO profile never logged in",
+			setup: func(t *testing.T, w *world) []string {
+				config := filepath.Join(t.TempDir(), "config")
+				require.NoError(t, os.WriteFile(config, []byte("[profile dev]\n"+
+					"sso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"+
+					"sso_account_id = 123456789012\nsso_role_name = Deployer\nregion = us-east-1\n"), 0o600))
+				return withoutAWSKeys(w, "AWS_CONFIG_FILE="+config)
+			},
+			flags: []string{"--profile", "dev"},
+			want:  []string{"ecs-rollback: the AWS SSO session of profile dev has expired or was never started: run aws sso login --profile dev"},
+		},
+		{
+			name:  "a profile that does not exist",
+			setup: func(_ *testing.T, w *world) []string { return withoutAWSKeys(w, "AWS_PROFILE=nope") },
+			want:  []string{"ecs-rollback: the AWS profile nope is in no shared config file", "aws configure sso --profile nope"},
+		},
+	}
+	raw := []string{"get identity", "failed to refresh cached credentials", "operation error", "ec2imds", "failed to get shared config profile", "the SSO session has expired or is invalid"}
+	for _, tc := range tests {
+		for _, cmd := range [][]string{
+			{"list", "--cluster", cluster, "--service", "web"},
+			{"rollback", "--cluster", cluster, "--service", "web", "--revision", "42", "--confirm", "ROLLBACK"},
+		} {
+			t.Run(tc.name+"/"+cmd[0], func(t *testing.T) {
+				t.Parallel()
+				w := newWorld(t)
+				r := runCLIBinary(t, tc.setup(t, w), "", append(cmd, tc.flags...)...)
+				assert.Equal(t, 1, r.code)
+				for _, want := range tc.want {
+					assert.Contains(t, r.stderr, want)
+				}
+				for _, not := range raw {
+					assert.NotContains(t, r.stderr, not)
+				}
+				assert.Empty(t, w.ecs.Calls(), "no request reached ECS")
+			})
+		}
+	}
 }
 
 func TestCLINoRegion(t *testing.T) {
@@ -415,6 +558,7 @@ func TestCLINoRegion(t *testing.T) {
 	r := runCLIBinary(t, env, "", "list", "--cluster", cluster, "--service", "web")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "ecs-rollback: no AWS region is configured: pass --region")
+	assert.Contains(t, r.stderr, "set AWS_REGION")
 
 	r = runCLIBinary(t, env, "", "list", "--cluster", cluster, "--service", "web", "--region", "us-east-1")
 	assert.Equal(t, 0, r.code, "--region")

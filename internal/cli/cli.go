@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -29,13 +30,39 @@ const (
 	ExitInterrupted = 130 // SIGINT or SIGTERM (128 + SIGINT, as shells report it)
 )
 
-// exitCodesHelp documents the exit codes in every --help.
+// exitCodesHelp documents the exit codes of all the commands, in the
+// top-level help; each command's help shows its own.
 const exitCodesHelp = `Exit status:
   0    success: rolled-back, already-current or planned (--dry-run); list printed
   1    the rollback failed or was refused (result=failed), or ECS could not be read
-  2    usage error: a flag is missing or wrong, or no terminal and no --confirm
+  2    usage error: a flag is missing or wrong, no AWS region, or no terminal and no --confirm
   130  interrupted (Ctrl-C or SIGTERM)
 `
+
+// The exit codes of each command, in its --help.
+const (
+	listExitCodes = `Exit status:
+  0    the listing was printed
+  1    ECS could not be read (the service, the AWS credentials, the network)
+  2    usage error: a flag is missing or wrong, or no AWS region
+  130  interrupted (Ctrl-C or SIGTERM)
+`
+	rollbackExitCodes = `Exit status:
+  0    success: rolled-back, already-current or planned (--dry-run)
+  1    the rollback failed or was refused (result=failed)
+  2    usage error: a flag is missing or wrong, no AWS region, or no terminal and no --confirm
+  130  interrupted (Ctrl-C or SIGTERM)
+`
+	versionExitCodes = `Exit status:
+  0    the version was printed
+  2    usage error: an unknown flag or an argument
+`
+	demoExitCodes = `Exit status:
+  0    the story ran to its end: the service was rolled back
+  1    the story did not end with a rollback (or was interrupted)
+  2    usage error: an unknown flag or an argument
+`
+)
 
 // Clients are the AWS clients of a command, built from one configuration.
 type Clients struct {
@@ -141,7 +168,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	c, ok := commands[cmd]
 	if !ok || (cmd == "demo" && env.Demo == nil) {
-		errorf(env, "unknown command %q", cmd)
+		msg := fmt.Sprintf("unknown command %q", cmd)
+		names := []string{"list", "rollback", "version"}
+		if env.Demo != nil {
+			names = append(names, "demo")
+		}
+		if near := closest(strings.TrimLeft(cmd, "-"), names); near != "" && near != cmd {
+			msg += fmt.Sprintf(": did you mean %s?", near)
+		}
+		errorf(env, "%s", msg)
 		fmt.Fprint(env.Stderr, "\n"+usage)
 		return ExitUsage
 	}
@@ -192,17 +227,19 @@ func fail(ctx context.Context, env Env, cmd string, err error) int {
 }
 
 func runVersion(_ context.Context, args []string, env Env) int {
-	fs := newFlagSet("version", "ecs-rollback version", "Print the version.", "")
+	fs := newFlagSet("version", "ecs-rollback version",
+		"Print the version: the release the binary was built as, else the module\nversion and commit Go recorded in it (go install, go build).", "", versionExitCodes)
 	if code, done := parse(fs, args, env); done {
 		return code
 	}
-	fmt.Fprintf(env.Stdout, "ecs-rollback %s\n", env.Version)
+	info, _ := debug.ReadBuildInfo() // nil when the binary holds none
+	fmt.Fprintf(env.Stdout, "ecs-rollback %s\n", versionText(env.Version, info))
 	return ExitOK
 }
 
 func runDemo(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("demo", "ecs-rollback demo",
-		"Tell the whole story against in-process simulators of ECS and GitHub, with\nthe real AWS and GitHub clients and no cloud account: a deploy fails, the\naction finds the last good deployment and rolls the service back.", "")
+		"Tell the whole story against in-process simulators of ECS and GitHub, with\nthe real AWS and GitHub clients and no cloud account: a deploy fails, the\naction finds the last good deployment and rolls the service back.", "", demoExitCodes)
 	if code, done := parse(fs, args, env); done {
 		return code
 	}

@@ -263,7 +263,7 @@ func TestListErrors(t *testing.T) {
 		{"limit too high", []string{"list", "--cluster", "prod", "--service", "web", "--limit", "101"}, ExitUsage, `--limit "101"`},
 		{"bad output", []string{"list", "--cluster", "prod", "--service", "web", "--output", "yaml"}, ExitUsage, `--output "yaml"`},
 		{"positional", []string{"list", "web"}, ExitUsage, `unexpected argument "web"`},
-		{"unknown flag", []string{"list", "--colour"}, ExitUsage, "flag provided but not defined: -colour"},
+		{"unknown flag", []string{"list", "--colour"}, ExitUsage, "unknown flag --colour\n"},
 		{"missing service", []string{"list", "--cluster", "prod", "--service", "api"}, ExitFailed, "service api not found in cluster prod"},
 	}
 	for _, tc := range tests {
@@ -346,7 +346,7 @@ func TestRollbackRefusals(t *testing.T) {
 			name:   "wrong phrase",
 			args:   []string{"--revision", "42", "--confirm", "rollback"},
 			reason: "confirmation-mismatch",
-			stderr: `confirm set to exactly "ROLLBACK"`,
+			stderr: `--confirm does not match: this rollback needs exactly "ROLLBACK"`,
 		},
 		{
 			name:   "ROLLBACK for a protected environment",
@@ -375,7 +375,7 @@ func TestRollbackRefusals(t *testing.T) {
 			name:   "one of several services is missing",
 			args:   []string{"--service", "web,api", "--revision", "42", "--confirm", "ROLLBACK"},
 			reason: "service-not-found",
-			stderr: "api: ✗ service api not found in cluster prod",
+			stderr: "api: ✗ service api was not found in cluster prod",
 		},
 		{
 			name:   "schema goes down",
@@ -535,24 +535,33 @@ func TestRollbackInteractiveColour(t *testing.T) {
 
 func TestRollbackInteractiveRefused(t *testing.T) {
 	t.Parallel()
+	const (
+		mismatch = `ecs-rollback: the phrase typed does not match: a rollback of environment "prod" needs exactly "ROLLBACK-PROD" (what was typed is not shown). Nothing was changed.`
+		empty    = `ecs-rollback: nothing was typed: a rollback of environment "prod" needs exactly "ROLLBACK-PROD". Nothing was changed.`
+	)
 	tests := []struct {
 		name  string
 		typed string
+		want  string
 	}{
-		{"wrong phrase", "ROLLBACK\n"}, // the environment is protected
-		{"lower case", "rollback-prod\n"},
-		{"empty line", "\n"},
-		{"end of input", ""},
+		{"wrong phrase", "ROLLBACK\n", mismatch}, // the environment is protected
+		{"lower case", "rollback-prod\n", mismatch},
+		{"empty line", "\n", empty},
+		{"end of input", "", empty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newSim(t)
-			r := w.run(t.Context(), strings.NewReader(tc.typed), true, nil,
+			r := w.run(t.Context(), strings.NewReader(tc.typed), true, map[string]string{"NO_COLOR": "1"},
 				"rollback", "--cluster", "prod", "--service", "web", "--revision", "42", "--environment", "prod")
 			assert.Equal(t, ExitFailed, r.code)
 			assert.Equal(t, "confirmation-mismatch", outputs(r.stdout)["reason"])
 			assert.Contains(t, r.stderr, "Nothing was changed")
+			assert.Contains(t, r.stderr, tc.want+"\n")
+			assert.NotContains(t, r.stderr, "no AWS call", "the plan read ECS")
+			assert.NotContains(t, r.stderr, "input")
+			assert.NotContains(t, r.stderr, "rollback-prod", "what was typed is not shown")
 			assert.Empty(t, w.mutations())
 			assert.Equal(t, w.revs[45], w.current())
 		})
@@ -669,19 +678,30 @@ func TestNoRegionIsAUsageError(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
+	const (
+		all      = true  // 0, 1, 2 and 130
+		usage    = false // 0 and 2 only
+		failed   = "\n  1    "
+		stopped  = "\n  130  interrupted"
+		misusage = "\n  2    usage error"
+	)
 	tests := []struct {
-		args []string
-		want []string
+		args  []string
+		want  []string
+		codes bool // all: the help lists 0, 1, 2 and 130; usage: 0 and 2
+		not   []string
 	}{
-		{[]string{"--help"}, []string{"Commands:", "list", "rollback", "demo", "version"}},
-		{[]string{"help"}, []string{"Commands:"}},
-		{[]string{"help", "rollback"}, []string{"ecs-rollback rollback --cluster CLUSTER"}},
-		{[]string{"list", "--help"}, []string{"ecs-rollback list --cluster CLUSTER", "--limit N", "--output FORMAT", "--schema-label LABEL", "--region REGION", "--profile PROFILE"}},
-		{[]string{"list", "-h"}, []string{"ecs-rollback list"}},
-		{[]string{"rollback", "-h"}, []string{"--revision REVISION", "--image-tag TAG", "--confirm PHRASE", "--dry-run", "--no-wait", "--wait-timeout DURATION", "(default 10m)", "--allow-schema-downgrade", "ROLLBACK-PROD"}},
-		{[]string{"rollback", "--help"}, []string{"Examples:"}},
-		{[]string{"demo", "--help"}, []string{"ecs-rollback demo"}},
-		{[]string{"version", "-h"}, []string{"ecs-rollback version"}},
+		{[]string{"--help"}, []string{"Commands:", "list", "rollback", "demo", "version"}, all, nil},
+		{[]string{"help"}, []string{"Commands:"}, all, nil},
+		{[]string{"help", "rollback"}, []string{"ecs-rollback rollback --cluster CLUSTER"}, all, nil},
+		{[]string{"list", "--help"}, []string{"ecs-rollback list --cluster CLUSTER", "--limit N", "--output FORMAT", "--schema-label LABEL", "--region REGION", "--profile PROFILE", "the listing was printed"}, all,
+			[]string{"--revision", "--confirm", "rolled-back"}},
+		{[]string{"list", "-h"}, []string{"ecs-rollback list"}, all, nil},
+		{[]string{"rollback", "-h"}, []string{"--revision REVISION", "--image-tag TAG", "--confirm PHRASE", "--dry-run", "--no-wait", "--wait-timeout DURATION", "(default 10m)", "--allow-schema-downgrade", "ROLLBACK-PROD", "rolled-back"}, all,
+			[]string{"--limit", "list printed"}},
+		{[]string{"rollback", "--help"}, []string{"Examples:"}, all, nil},
+		{[]string{"demo", "--help"}, []string{"ecs-rollback demo", "-h, --help", "\n  1    the story did not end with a rollback"}, all, []string{"--cluster", "rolled-back, already-current"}},
+		{[]string{"version", "-h"}, []string{"ecs-rollback version", "-h, --help"}, usage, []string{"--cluster", "rolled-back", "ECS"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -690,11 +710,24 @@ func TestHelp(t *testing.T) {
 			code := Run(t.Context(), tc.args, Env{Stdout: &stdout, Stderr: &stderr, Demo: func(context.Context) int { return 99 }})
 			assert.Equal(t, ExitOK, code)
 			assert.Empty(t, stderr.String())
+			help := stdout.String()
 			for _, want := range tc.want {
-				assert.Contains(t, stdout.String(), want)
+				assert.Contains(t, help, want)
 			}
-			assert.Contains(t, stdout.String(), "Exit status:\n  0 ")
-			assert.Contains(t, stdout.String(), "130  interrupted")
+			for _, not := range tc.not {
+				assert.NotContains(t, help, not, "another command's flag or exit code")
+			}
+			assert.Contains(t, help, "Exit status:\n  0 ")
+			assert.Contains(t, help, misusage)
+			if tc.codes == all {
+				assert.Contains(t, help, failed)
+				if tc.args[0] != "demo" { // the demo ends with 1 when interrupted
+					assert.Contains(t, help, stopped)
+				}
+			} else {
+				assert.NotContains(t, help, failed)
+				assert.NotContains(t, help, stopped)
+			}
 		})
 	}
 }
@@ -709,7 +742,10 @@ func TestDispatch(t *testing.T) {
 		stderr string
 	}{
 		{"no command", nil, ExitUsage, "", "Commands:"},
-		{"unknown command", []string{"rollforward"}, ExitUsage, "", `ecs-rollback: unknown command "rollforward"`},
+		{"unknown command", []string{"rollforward"}, ExitUsage, "", "ecs-rollback: unknown command \"rollforward\"\n"},
+		{"a typo of a command", []string{"lsit"}, ExitUsage, "", `ecs-rollback: unknown command "lsit": did you mean list?`},
+		{"a flag for a command", []string{"--rollback"}, ExitUsage, "", `ecs-rollback: unknown command "--rollback": did you mean rollback?`},
+		{"the start of a command", []string{"roll"}, ExitUsage, "", `ecs-rollback: unknown command "roll": did you mean rollback?`},
 		{"version", []string{"version"}, ExitOK, "ecs-rollback 1.2.3\n", ""},
 		{"demo", []string{"demo"}, 99, "", ""},
 		{"demo with an argument", []string{"demo", "now"}, ExitUsage, "", `unexpected argument "now"`},
@@ -751,4 +787,41 @@ func TestRollbackDeregisterFailed(t *testing.T) {
 	td, ok := w.sim.TaskDefinition(w.revs[45])
 	require.True(t, ok)
 	assert.Equal(t, "INACTIVE", td.Status)
+}
+
+// The CLI speaks of flags: no message, whichever check refuses, names an
+// input of the action.
+func TestMessagesSpeakOfFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"a pair of flags", []string{"--revision", "42", "--confirm", "ROLLBACK", "--codedeploy-application", "app"}, ExitUsage,
+			"ecs-rollback: --codedeploy-application and --codedeploy-deployment-group: give both or neither"},
+		{"a service ARN of another cluster", []string{"--service", "arn:aws:ecs:us-east-1:123456789012:service/staging/web", "--revision", "42", "--confirm", "ROLLBACK"}, ExitUsage,
+			`but --cluster is "prod"`},
+		{"every problem at once", []string{"--service", "web", "--revision", "0", "--wait-timeout", "soon", "--max-revisions", "x", "--environment", "!"}, ExitUsage,
+			`ecs-rollback: --max-revisions: "x" is not a whole number from 1 to 100`},
+		{"a wrong --confirm", []string{"--service", "web", "--revision", "42", "--environment", "prod", "--confirm", "ROLLBACK"}, ExitFailed,
+			`ecs-rollback: --confirm does not match: a rollback of environment "prod" needs exactly "ROLLBACK-PROD", e.g. --confirm ROLLBACK-PROD (the value given is not shown). Nothing was changed.`},
+		{"a missing service", []string{"--service", "api", "--revision", "42", "--confirm", "ROLLBACK"}, ExitFailed,
+			"  api: ✗ service api was not found in cluster prod\n\necs-rollback: service api not found in cluster prod. Check --cluster, --service and the AWS region (--region, AWS_REGION). Nothing was changed."},
+		{"missing services", []string{"--service", "api,db,web", "--revision", "42", "--confirm", "ROLLBACK"}, ExitFailed,
+			"ecs-rollback: services api, db not found in cluster prod."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newSim(t)
+			r := w.run(t.Context(), nil, false, nil, append([]string{"rollback", "--cluster", "prod"}, tc.args...)...)
+			assert.Equal(t, tc.code, r.code)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.NotContains(t, r.stderr, "input")
+			assert.NotContains(t, r.stdout, "input")
+			assert.Empty(t, w.mutations())
+		})
+	}
 }

@@ -51,7 +51,7 @@ type listOptions struct {
 
 func runList(ctx context.Context, args []string, env Env) int {
 	var o listOptions
-	fs := newFlagSet("list", "ecs-rollback list --cluster CLUSTER --service SERVICE [flags]", listDescription, listExamples)
+	fs := newFlagSet("list", "ecs-rollback list --cluster CLUSTER --service SERVICE [flags]", listDescription, listExamples, listExitCodes)
 	fs.str(&o.cluster, "cluster", "", "ECS `cluster` name or ARN (required)")
 	fs.str(&o.service, "service", "", "ECS `service` name or ARN (required)")
 	fs.str(&o.limit, "limit", strconv.Itoa(defaultListLimit), fmt.Sprintf("show at most `N` revisions, 1 to %d", config.MaxRevisionsLimit))
@@ -74,7 +74,7 @@ func runList(ctx context.Context, args []string, env Env) int {
 	}
 	l, err := listRevisions(ctx, aws.ECS, o.cluster, o.service, limit, o.schemaLabel)
 	if err != nil {
-		return fail(ctx, env, "list", err)
+		return fail(ctx, env, "list", o.aws.explainAWS(env, err))
 	}
 	if o.output == "json" {
 		err = writeListJSON(env.Stdout, l)
@@ -126,8 +126,11 @@ type listing struct {
 // at most listConcurrency at a time.
 func listRevisions(ctx context.Context, api rollback.ECSAPI, cluster, service string, limit int, schemaLabel string) (listing, error) {
 	svc, err := ecsread.DescribeService(ctx, api, cluster, service)
+	if err != nil && classifyAWSError(err) == awsOK {
+		err = fmt.Errorf("%w. Check --cluster, --service and the AWS region", err)
+	}
 	if err != nil {
-		return listing{}, fmt.Errorf("%w. Check --cluster, --service and the AWS region", err)
+		return listing{}, err
 	}
 	family, _, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {

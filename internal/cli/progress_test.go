@@ -103,7 +103,7 @@ func TestExitCode(t *testing.T) {
 func TestFlagErrors(t *testing.T) {
 	t.Parallel()
 	var o rollbackOptions
-	fs := newFlagSet("rollback", "", "", "")
+	fs := newFlagSet("rollback", "", "", "", "")
 	o.define(fs)
 	o.cluster, o.service, o.revision = "a b", "web", "x"
 	o.waitTimeout, o.maxRevisions, o.output = "7h", "0", "text"

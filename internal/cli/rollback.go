@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +31,7 @@ const EventName = "cli"
 
 // ErrNoRegion is returned (wrapped) by Env.NewAWS when no AWS region is
 // configured; the command reports it as a usage error.
-var ErrNoRegion = errors.New("no AWS region is configured: pass --region, set AWS_REGION, or use a profile with a region")
+var ErrNoRegion = errors.New("no AWS region is configured: pass --region (e.g. --region us-east-1), set AWS_REGION, or give the profile a region (aws configure set region us-east-1 --profile NAME)")
 
 const rollbackDescription = `Roll a service back to an earlier revision of its task-definition family,
 given by --revision or by --image-tag, with the same plan, safety checks,
@@ -154,18 +154,27 @@ func (o *rollbackOptions) load(fs *flagSet) (config.Config, error) {
 	return cfg, nil
 }
 
-// inputRE finds the input an error of config.Load names.
-var inputRE = regexp.MustCompile(`^input ([a-z-]+)([: ])`)
-
-// flagErrors splits the joined errors of config.Load and names the flag
-// instead of the input, e.g. "--wait-timeout: ..." for "input wait-timeout: ...".
+// flagErrors lists the errors of config.Load, one per line, naming the flag
+// of each input instead of the input.
 func flagErrors(fs *flagSet, err error) []string {
-	var lines []string
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if m := inputRE.FindStringSubmatch(line); m != nil && fs.Lookup(m[1]) != nil {
-			line = "--" + m[1] + line[len("input ")+len(m[1]):]
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	name := func(input string) string {
+		if fs.Lookup(input) != nil {
+			return "--" + input
 		}
-		lines = append(lines, line)
+		return input // set by the command itself, not by a flag
+	}
+	var lines []string
+	for _, e := range errs {
+		var ie *config.InputError
+		if errors.As(e, &ie) {
+			lines = append(lines, ie.Render(name))
+		} else {
+			lines = append(lines, e.Error())
+		}
 	}
 	return lines
 }
@@ -174,7 +183,7 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 	var o rollbackOptions
 	fs := newFlagSet("rollback",
 		"ecs-rollback rollback --cluster CLUSTER --service SERVICE (--revision N | --image-tag TAG) [flags]",
-		rollbackDescription, rollbackExamples)
+		rollbackDescription, rollbackExamples, rollbackExitCodes)
 	o.define(fs)
 	if code, done := parse(fs, args, env); done {
 		return code
@@ -203,13 +212,17 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 		return fail(ctx, env, "rollback", err)
 	}
 	st := newStyle(env)
+	watch := &problemWatch{}
+	api := watchedECS{ECSAPI: aws.ECS, watch: watch}
 	c := &rollbackCmd{
-		env:    env,
-		style:  st,
-		api:    aws.ECS,
-		output: o.output,
+		env:     env,
+		style:   st,
+		api:     api,
+		output:  o.output,
+		watch:   watch,
+		profile: o.aws.profileName(env),
 		runner: &rollback.Runner{
-			ECS:        aws.ECS,
+			ECS:        api,
 			ECR:        aws.ECR,
 			CodeDeploy: aws.CodeDeploy,
 			Log:        newProgress(env.Stderr, env.now, st),
@@ -220,7 +233,7 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 	if interactive {
 		return c.interactive(ctx, cfg, expected)
 	}
-	res := c.run(ctx, cfg)
+	res := c.run(ctx, cfg, false)
 	c.describe(res, true)
 	return c.finish(res)
 }
@@ -232,10 +245,81 @@ type rollbackCmd struct {
 	api    rollback.ECSAPI
 	runner *rollback.Runner
 	output string
+	// watch sees every ECS error of the run, and profile is the AWS profile
+	// in use: an AWS configuration problem is told with how to fix it.
+	watch   *problemWatch
+	profile string
 }
 
-func (c *rollbackCmd) run(ctx context.Context, cfg config.Config) rollback.Result {
-	return c.runner.Run(ctx, rollback.Request{Config: cfg, Event: trigger.Event{Name: EventName}})
+// run runs the runner, then tells in the CLI's words why a run failed where
+// the runner's words are the action's: typed says the phrase was typed at
+// the prompt rather than given with --confirm.
+func (c *rollbackCmd) run(ctx context.Context, cfg config.Config, typed bool) rollback.Result {
+	res := c.runner.Run(ctx, rollback.Request{Config: cfg, Event: trigger.Event{Name: EventName}})
+	if res.Outcome != rollback.Failed {
+		return res
+	}
+	res.Services = slices.Clone(res.Services)
+	switch p, err := c.watch.first(); {
+	case p != awsOK && slices.ContainsFunc(res.Services, func(s rollback.ServiceResult) bool { return s.UpdateSent }):
+		// Credentials that expired after the change was sent: what was
+		// sent matters most; the advice follows it.
+		res.Message += "\n" + awsAdvice(p, c.profile, err)
+	case p != awsOK:
+		// No credentials, an expired SSO session: how to set them up,
+		// instead of the SDK's chain of errors.
+		res.Message = awsAdvice(p, c.profile, err)
+		for i := range res.Services {
+			if res.Services[i].Reason == res.Reason {
+				res.Services[i].Message = ""
+			}
+		}
+	case res.Reason == reason.Confirmation:
+		res.Message = phraseMessage(cfg, typed)
+	case res.Reason == reason.ServiceNotFound:
+		var missing []string
+		for i, s := range res.Services {
+			if s.Reason == reason.ServiceNotFound {
+				missing = append(missing, s.Service)
+				res.Services[i].Message = fmt.Sprintf("service %s was not found in cluster %s", s.Service, cfg.Cluster)
+			}
+		}
+		if len(missing) == 0 { // none was found: the run stopped before the services
+			missing = cfg.Services
+			for i, s := range res.Services {
+				res.Services[i].Message = fmt.Sprintf("service %s was not found in cluster %s", s.Service, cfg.Cluster)
+			}
+		}
+		what := "service " + strings.Join(missing, ", ")
+		if len(missing) > 1 {
+			what = "services " + strings.Join(missing, ", ")
+		}
+		res.Message = fmt.Sprintf("%s not found in cluster %s. Check --cluster, --service and the AWS region (--region, AWS_REGION). Nothing was changed.",
+			what, cfg.Cluster)
+	}
+	return res
+}
+
+// phraseMessage says why the phrase was refused, speaking of the prompt
+// (typed) or of --confirm, never of the value given: it could be anything.
+// Nothing was changed: the runner checks the phrase before any change.
+func phraseMessage(cfg config.Config, typed bool) string {
+	var ce *trigger.ConfirmationError
+	if !errors.As(trigger.CheckConfirm(cfg.Confirm, cfg.Environment, cfg.ProtectedEnvironments), &ce) {
+		return ""
+	}
+	what := "this rollback"
+	if ce.Environment != "" {
+		what = fmt.Sprintf("a rollback of environment %q", ce.Environment)
+	}
+	switch {
+	case typed && !ce.Given:
+		return fmt.Sprintf("nothing was typed: %s needs exactly %q. Nothing was changed.", what, ce.Expected)
+	case typed:
+		return fmt.Sprintf("the phrase typed does not match: %s needs exactly %q (what was typed is not shown). Nothing was changed.", what, ce.Expected)
+	default:
+		return fmt.Sprintf("--confirm does not match: %s needs exactly %q, e.g. --confirm %s (the value given is not shown). Nothing was changed.", what, ce.Expected, ce.Expected)
+	}
 }
 
 // interactive plans without changing anything, shows the plan, asks for the
@@ -243,7 +327,7 @@ func (c *rollbackCmd) run(ctx context.Context, cfg config.Config) rollback.Resul
 func (c *rollbackCmd) interactive(ctx context.Context, cfg config.Config, expected string) int {
 	planCfg := cfg
 	planCfg.DryRun, planCfg.Confirm = true, expected
-	plan := c.run(ctx, planCfg)
+	plan := c.run(ctx, planCfg, false)
 	c.describe(plan, true)
 	if plan.Outcome != rollback.Planned {
 		// Already on the target, refused, or interrupted: that is the answer.
@@ -274,8 +358,8 @@ func (c *rollbackCmd) interactive(ctx context.Context, cfg config.Config, expect
 		}
 		pin(&cfg, plan)
 	}
-	// A wrong phrase is refused by the runner itself, before any AWS call.
-	res := c.run(ctx, cfg)
+	// A wrong phrase is refused by the runner itself, before any change.
+	res := c.run(ctx, cfg, true)
 	c.describe(res, false)
 	return c.finish(res)
 }
@@ -410,7 +494,10 @@ func (c *rollbackCmd) finish(res rollback.Result) int {
 	msg := report.LogSafe(res.Message)
 	switch {
 	case code != ExitOK:
-		errorf(c.env, "%s", c.style.red(msg))
+		// Line by line: advice (how to set up credentials) has several.
+		for line := range strings.SplitSeq(res.Message, "\n") {
+			errorf(c.env, "%s", c.style.red(report.LogSafe(line)))
+		}
 	case msg != "":
 		fmt.Fprintf(c.env.Stderr, "%s %s\n", c.style.green("✓"), msg)
 	}

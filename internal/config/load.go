@@ -117,18 +117,24 @@ func (l *loader) get(name string) string {
 }
 
 func (l *loader) fail(name, format string, args ...any) {
-	l.errs = append(l.errs, fmt.Errorf("input %s: "+format, append([]any{name}, args...)...))
+	l.errs = append(l.errs, &InputError{Input: name, Problem: fmt.Sprintf(format, args...)})
 }
 
 func (l *loader) wrap(name string, err error) {
-	l.errs = append(l.errs, fmt.Errorf("input %s: %w", name, err))
+	l.errs = append(l.errs, &InputError{Input: name, Problem: err.Error(), Err: err})
+}
+
+// pair reports a problem of two inputs that go together.
+func (l *loader) pair(name, other, problem string) {
+	l.errs = append(l.errs, &InputError{Input: name, Pair: other, Problem: problem})
 }
 
 // Load reads every input through getInput, which is go-githubactions'
 // (*Action).GetInput (a name such as "wait-timeout"; the value trimmed, ""
 // when unset), applies the contract's defaults to the inputs that read empty
 // (see [Defaults]), and validates them all. It returns every problem at once,
-// joined with errors.Join, each naming its input; the Config is zero then.
+// joined with errors.Join, each an [*InputError] naming its input; the Config
+// is zero then.
 //
 // An empty loop-guard disables the guard only when [WithLookup] shows the
 // input is present; see [WithLookup].
@@ -179,7 +185,7 @@ func Load(getInput func(name string) string, opts ...Option) (Config, error) {
 		l.wrap("state-path", err)
 	}
 	if (c.CodeDeployApplication == "") != (c.CodeDeployDeploymentGroup == "") {
-		l.errs = append(l.errs, errors.New("inputs codedeploy-application and codedeploy-deployment-group: give both or neither"))
+		l.pair("codedeploy-application", "codedeploy-deployment-group", "give both or neither")
 	}
 	l.codeDeployName("codedeploy-application", c.CodeDeployApplication)
 	l.codeDeployName("codedeploy-deployment-group", c.CodeDeployDeploymentGroup)
@@ -204,7 +210,7 @@ func (l *loader) command(c *Config) {
 			l.fail("image-tag", "required for command record")
 		}
 		if (c.Cluster == "") != (len(c.Services) == 0) {
-			l.errs = append(l.errs, errors.New("inputs cluster and service: for command record give both or neither"))
+			l.pair("cluster", "service", "for command record give both or neither")
 		}
 	default:
 		l.fail("command", "%q is not rollback or record", c.Command)
@@ -245,7 +251,11 @@ func (l *loader) names(c Config) {
 	for _, s := range c.Services {
 		if m := serviceARNRE.FindStringSubmatch(s); m != nil {
 			if m[1] != "" && clusterName != "" && m[1] != clusterName {
-				l.fail("service", "service ARN %q is in cluster %q, but input cluster is %q", s, m[1], c.Cluster)
+				l.errs = append(l.errs, &InputError{
+					Input:   "service",
+					Problem: fmt.Sprintf("service ARN %q is in cluster %q", s, m[1]),
+					Versus:  "cluster", VersusValue: c.Cluster,
+				})
 			}
 			continue
 		}

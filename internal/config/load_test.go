@@ -345,9 +345,13 @@ func TestLoadErrors(t *testing.T) {
 			if len(msgs) != len(tt.wantErrs) {
 				t.Fatalf("Load returned %d errors, want %d:\n%s", len(msgs), len(tt.wantErrs), strings.Join(msgs, "\n"))
 			}
-			for _, m := range msgs {
+			for i, m := range msgs {
 				if !strings.HasPrefix(m, "input") {
 					t.Errorf("error %q does not start by naming its input", m)
+				}
+				var ie *InputError
+				if !errors.As(joined.Unwrap()[i], &ie) || ie.Input == "" {
+					t.Errorf("error %q is not an *InputError naming its input", m)
 				}
 			}
 			// Each phrase matches its own error, in any order.
