@@ -409,7 +409,9 @@ func TestCLIHelp(t *testing.T) {
 			assert.Contains(t, r.stdout, "130  interrupted", tc.args)
 		} else {
 			assert.NotContains(t, r.stdout, "130  interrupted", tc.args)
-			assert.NotContains(t, r.stdout, "\n  1    ", tc.args)
+			if tc.args[0] == "version" { // the demo can end with 1
+				assert.NotContains(t, r.stdout, "\n  1    ", tc.args)
+			}
 			assert.NotContains(t, r.stdout, "--cluster", tc.args)
 		}
 		assert.Empty(t, r.stderr, tc.args)
