@@ -3,12 +3,14 @@ package awsclients_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -41,8 +43,8 @@ func TestRetryerHasNoRetryQuota(t *testing.T) {
 	assert.True(t, ours.IsErrorRetryable(throttled))
 }
 
-// New installs one budget on the ECS client: calls past its burst wait for
-// a token.
+// New installs one budget on the ECS client, in every call's stack right
+// after the retryer and before signing.
 func TestNewPacesECSCalls(t *testing.T) {
 	sim := ecssim.New()
 	t.Cleanup(sim.Close)
@@ -60,15 +62,22 @@ func TestNewPacesECSCalls(t *testing.T) {
 	c, err := awsclients.New(t.Context(), awsclients.Options{Region: "us-east-1"})
 	require.NoError(t, err)
 	require.NotNil(t, c.ECSBudget)
+	assert.Equal(t, awsclients.MaxAttempts, c.ECS.Options().Retryer.MaxAttempts())
 
-	burst := ecslimit.ForRun()[ecslimit.ServiceRead].Burst
-	for range burst + 1 {
-		_, err := c.ECS.DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
-		require.NoError(t, err)
+	var finalize []string
+	probe := func(o *ecs.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			finalize = st.Finalize.List()
+			return nil
+		})
 	}
-	calls, _ := c.ECSBudget.Waited()
-	assert.Equal(t, 1, calls, "the call past the burst waited for its token")
-	assert.Equal(t, burst+1, sim.CallCount("DescribeServices"))
+	_, err = c.ECS.DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}}, probe)
+	require.NoError(t, err)
+	budget, retry, signing := slices.Index(finalize, ecslimit.MiddlewareID), slices.Index(finalize, "Retry"), slices.Index(finalize, "Signing")
+	require.NotEqual(t, -1, budget, "the budget is in the stack: %v", finalize)
+	assert.Equal(t, retry+1, budget, "right after the retryer: every attempt waits")
+	assert.Less(t, budget, signing, "before signing: the signature is made after the wait")
+
 }
 
 func TestNewWithoutRegion(t *testing.T) {

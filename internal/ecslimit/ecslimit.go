@@ -236,8 +236,8 @@ func (l *Limiter) cancel(c Class) {
 	}
 }
 
-// middlewareID names the limiter's step in an SDK middleware stack.
-const middlewareID = "ECSRequestBudget"
+// MiddlewareID names the limiter's step in an SDK middleware stack.
+const MiddlewareID = "ECSRequestBudget"
 
 // Middleware installs the limiter on an aws-sdk-go-v2 ECS client, for
 // ecs.Options.APIOptions. It sits in the Finalize step right after the
@@ -246,7 +246,7 @@ const middlewareID = "ECSRequestBudget"
 // See https://aws.github.io/aws-sdk-go-v2/docs/middleware/
 func (l *Limiter) Middleware() func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
-		step := middleware.FinalizeMiddlewareFunc(middlewareID, func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		step := middleware.FinalizeMiddlewareFunc(MiddlewareID, func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			if err := l.Wait(ctx, awsmiddleware.GetOperationName(ctx)); err != nil {
 				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 			}
