@@ -18,6 +18,7 @@ package ecslimit
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sync"
 	"time"
@@ -106,21 +107,6 @@ func ClassOf(operation string) Class {
 	return Other
 }
 
-// Headroom is the share of each documented bucket a run takes for itself:
-// the buckets are the account's, and the console, other pipelines and ECS's
-// own callers in the account draw from them too.
-const Headroom = 0.8
-
-// ForRun is Documented scaled by Headroom (the burst rounded down, at least
-// one): the buckets one run paces its calls by.
-func ForRun() map[Class]Bucket {
-	out := make(map[Class]Bucket, len(Documented))
-	for c, b := range Documented {
-		out[c] = Bucket{Burst: max(1, int(math.Floor(float64(b.Burst)*Headroom))), Rate: b.Rate * Headroom}
-	}
-	return out
-}
-
 // Clock is the time a Limiter keeps: Now, and Sleep, which waits d or until
 // ctx is done and then returns ctx's error.
 type Clock interface {
@@ -129,7 +115,8 @@ type Clock interface {
 }
 
 // Limiter holds one token bucket per class and makes each call wait for a
-// token of its class. Buckets start full. It is safe for concurrent use;
+// token of its class. Buckets start full, as ECS's do for an account that
+// was idle. It is safe for concurrent use;
 // share one across every ECS call of a run.
 type Limiter struct {
 	clock   Clock
@@ -152,15 +139,21 @@ type Option func(*Limiter)
 // WithClock replaces the real clock, for tests.
 func WithClock(c Clock) Option { return func(l *Limiter) { l.clock = c } }
 
-// WithBuckets replaces ForRun's buckets. A class missing from buckets uses
+// WithBuckets replaces the Documented buckets. A class missing from buckets uses
 // the bucket of Other; a call of a class with neither is not paced.
 func WithBuckets(buckets map[Class]Bucket) Option {
 	return func(l *Limiter) { l.buckets = buckets }
 }
 
-// New returns a Limiter with ForRun's buckets.
+// New returns a Limiter with the Documented buckets, whole. They are the
+// account's, and other callers (the console, other pipelines) may draw from
+// them at the same time; ECS then throttles a call now and then, and the
+// retryer retries it after a backoff, through the limiter again, so the run
+// as a whole never asks faster than the buckets refill. Taking less than the
+// whole bucket would slow every large run to guard against a throttle that
+// the retry absorbs.
 func New(opts ...Option) *Limiter {
-	l := &Limiter{clock: realClock{}, buckets: ForRun(), state: map[Class]*state{}}
+	l := &Limiter{clock: realClock{}, buckets: maps.Clone(Documented), state: map[Class]*state{}}
 	for _, o := range opts {
 		o(l)
 	}

@@ -59,7 +59,7 @@ func (c *fakeClock) slept() []time.Duration {
 	return append([]time.Duration(nil), c.sleeps...)
 }
 
-func TestDocumentedAndForRun(t *testing.T) {
+func TestDocumented(t *testing.T) {
 	t.Parallel()
 	// The reference's figures for the operations the action calls.
 	assert.Equal(t, ecslimit.Bucket{Burst: 50, Rate: 20}, ecslimit.Documented[ecslimit.ClassOf("DescribeTaskDefinition")])
@@ -74,14 +74,21 @@ func TestDocumentedAndForRun(t *testing.T) {
 		assert.True(t, ok, "class of %s has a bucket", c)
 	}
 
-	run := ecslimit.ForRun()
-	require.Len(t, run, len(ecslimit.Documented))
-	for c, b := range ecslimit.Documented {
-		assert.Less(t, run[c].Burst, b.Burst, c)
-		assert.Less(t, run[c].Rate, b.Rate, c)
-		assert.GreaterOrEqual(t, run[c].Burst, 1, c)
+}
+
+// New paces by the documented buckets: the burst of task-definition reads
+// goes at once, the next call waits a twentieth of a second.
+func TestNewUsesTheDocumentedBuckets(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	clock.frozen = true
+	l := ecslimit.New(ecslimit.WithClock(clock))
+	for range 50 {
+		require.NoError(t, l.Wait(t.Context(), "DescribeTaskDefinition"))
 	}
-	assert.Equal(t, ecslimit.Bucket{Burst: 40, Rate: 16}, run[ecslimit.TaskDefinitionRead])
+	assert.Empty(t, clock.slept())
+	require.NoError(t, l.Wait(t.Context(), "ListTaskDefinitions"))
+	assert.Equal(t, []time.Duration{50 * time.Millisecond}, clock.slept())
 }
 
 func TestLimiterBurstThenRate(t *testing.T) {
