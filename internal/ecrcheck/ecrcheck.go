@@ -340,20 +340,28 @@ func (f *Findings) add(g *group, images []string, d *types.ImageDetail, err erro
 	}
 }
 
-// describe calls DescribeImages for ids of g's repository, in g's region.
+// describe calls DescribeImages for ids of g's repository, in g's region,
+// for images of every status: without a filter ECR describes ACTIVE images
+// only, and an archived image must be seen as archived, not as gone. Should
+// ECR refuse the filter beside imageIds (InvalidParameterException), the
+// call is made again without it, as before archiving existed.
 func describe(ctx context.Context, api ecr.DescribeImagesAPIClient, g *group, ids []types.ImageIdentifier) ([]types.ImageDetail, error) {
-	out, err := api.DescribeImages(ctx, &ecr.DescribeImagesInput{
+	in := &ecr.DescribeImagesInput{
 		RegistryId:     aws.String(g.registry),
 		RepositoryName: aws.String(g.repository),
 		ImageIds:       ids,
-		// Without a filter ECR describes ACTIVE images only; an archived
-		// image must be seen as archived, not as gone.
-		Filter: &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterAny},
-	}, func(o *ecr.Options) {
+		Filter:         &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterAny},
+	}
+	inRegion := func(o *ecr.Options) {
 		if g.region != "" {
 			o.Region = g.region
 		}
-	})
+	}
+	out, err := api.DescribeImages(ctx, in, inRegion)
+	if errorCode(err) == "InvalidParameterException" {
+		in.Filter = nil
+		out, err = api.DescribeImages(ctx, in, inRegion)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("describe images of ECR repository %s in registry %s (%s): %w", g.repository, g.registry, g.region, err)
 	}

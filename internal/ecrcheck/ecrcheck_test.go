@@ -273,6 +273,23 @@ func TestLookSignsForTheImageRegion(t *testing.T) {
 	assert.Equal(t, "api", body["repositoryName"])
 }
 
+// Should ECR refuse the status filter beside imageIds, the image is asked
+// for again without it.
+func TestLookFilterRefused(t *testing.T) {
+	t.Parallel()
+	s := newSim(t)
+	s.FailNext("DescribeImages", 1, ecrsim.ErrInvalidParameter)
+	got := ecrcheck.Look(t.Context(), s.Client(), []string{host + "/web:c2c2c2c"})
+	assert.Equal(t, ecrcheck.Findings{Present: []string{host + "/web:c2c2c2c"}}, got)
+	calls := s.Calls()
+	require.Len(t, calls, 2)
+	var first, second map[string]any
+	require.NoError(t, json.Unmarshal(calls[0].Body, &first))
+	require.NoError(t, json.Unmarshal(calls[1].Body, &second))
+	assert.Contains(t, first, "filter")
+	assert.NotContains(t, second, "filter")
+}
+
 func TestLookServerError(t *testing.T) {
 	t.Parallel()
 	s := newSim(t)
