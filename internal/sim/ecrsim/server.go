@@ -1,13 +1,16 @@
 // Package ecrsim is an Amazon ECR simulator that speaks the AWS JSON 1.1
 // protocol over loopback HTTP, for tests and the demo. It answers
-// DescribeImages, the one ECR operation the action uses, from repositories of
-// images a test puts in, and can deny access the way IAM does.
+// DescribeImages and DescribePullThroughCacheRules, the ECR operations the
+// action uses, from repositories of images a test puts in (active, archived
+// or being restored) and pull-through cache rules it adds, and can deny
+// access the way IAM does.
 //
 // Point a real aws-sdk-go-v2 ECR client at URL (BaseEndpoint, or
 // AWS_ENDPOINT_URL_ECR for a subprocess). One simulator serves every region
 // and registry: the region a request was signed for is kept in the call log.
 //
-// See https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
+// See https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html,
+// https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribePullThroughCacheRules.html
 // and https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
 package ecrsim
 
@@ -39,6 +42,7 @@ const (
 	ErrImageNotFound      = "ImageNotFoundException"
 	ErrInvalidParameter   = "InvalidParameterException"
 	ErrRepositoryNotFound = "RepositoryNotFoundException"
+	ErrRuleNotFound       = "PullThroughCacheRuleNotFoundException"
 	ErrServer             = "ServerException"
 	ErrThrottling         = "ThrottlingException"
 	ErrUnknownOperation   = "UnknownOperationException"
@@ -48,14 +52,35 @@ const (
 // describeImagesMaxIDs is how many imageIds one DescribeImages call takes.
 const describeImagesMaxIDs = 100
 
+// Image statuses, as ECR spells imageStatus. An ARCHIVED image is in the
+// archival storage class: described, listed, but not pulled; ACTIVATING is
+// one being restored to the standard class.
+// See https://docs.aws.amazon.com/AmazonECR/latest/userguide/archive-image.html
+const (
+	StatusActive     = "ACTIVE"
+	StatusArchived   = "ARCHIVED"
+	StatusActivating = "ACTIVATING"
+)
+
+// statusAny is the imageStatus filter that matches every status.
+const statusAny = "ANY"
+
 // Server is a running ECR simulator. Its methods are safe for concurrent use.
 type Server struct {
 	api *awsjson.Server
 	now func() time.Time
 
-	mu     sync.Mutex
-	repos  map[repoKey]*repository
-	denied map[string]bool // repository name or "*" → AccessDenied
+	mu       sync.Mutex
+	repos    map[repoKey]*repository
+	denied   map[string]bool // repository name or "*" → AccessDenied
+	deniedOp map[string]bool // operation → AccessDenied
+	rules    []cacheRule
+}
+
+// cacheRule is a pull-through cache rule of a registry.
+type cacheRule struct {
+	registry, prefix, upstream string
+	createdAt                  time.Time
 }
 
 type repoKey struct{ registry, name string }
@@ -65,10 +90,12 @@ type repository struct {
 }
 
 type image struct {
-	digest   string
-	tags     []string
-	pushedAt time.Time
-	size     int64
+	digest     string
+	tags       []string
+	pushedAt   time.Time
+	size       int64
+	status     string // "" is ACTIVE
+	archivedAt time.Time
 }
 
 // Call is one request the simulator received: its operation, e.g.
@@ -87,9 +114,10 @@ func WithClock(now func() time.Time) Option {
 // New starts a simulator on a loopback port. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		now:    time.Now,
-		repos:  map[repoKey]*repository{},
-		denied: map[string]bool{},
+		now:      time.Now,
+		repos:    map[repoKey]*repository{},
+		denied:   map[string]bool{},
+		deniedOp: map[string]bool{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -97,10 +125,13 @@ func New(opts ...Option) *Server {
 	s.api = awsjson.New(awsjson.Service{
 		Name:         "ECR",
 		TargetPrefix: targetPrefix,
-		Ops:          map[string]awsjson.Op{"DescribeImages": s.describeImages},
-		Status:       map[string]int{ErrServer: http.StatusInternalServerError},
-		ServerError:  ErrServer,
-		Now:          s.now,
+		Ops: map[string]awsjson.Op{
+			"DescribeImages":                s.describeImages,
+			"DescribePullThroughCacheRules": s.describePullThroughCacheRules,
+		},
+		Status:      map[string]int{ErrServer: http.StatusInternalServerError},
+		ServerError: ErrServer,
+		Now:         s.now,
 	})
 	return s
 }
@@ -112,8 +143,11 @@ func (s *Server) URL() string { return s.api.URL() }
 // Close stops the simulator.
 func (s *Server) Close() { s.api.Close() }
 
-// ecrHostRE is an ECR private registry host.
-var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
+// ecrHostRE is an ECR private registry host, IPv4-only
+// (<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]) or dual-stack
+// (<account>.dkr-ecr[-fips].<region>.on.aws).
+// See https://docs.aws.amazon.com/general/latest/gr/ecr.html
+var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)$`)
 
 // PutImageRef stores the image an ECS container definition names, such as
 // 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:abc1234 or …/web@sha256:…,
@@ -169,6 +203,54 @@ func (s *Server) DeleteImageRef(ref string) bool {
 		return (digest != "" && img.digest == digest) || (digest == "" && slices.Contains(img.tags, tag))
 	})
 	return len(r.images) < n
+}
+
+// SetImageStatus sets the imageStatus of the image a reference names (by
+// tag or digest): StatusArchived as a lifecycle rule archiving it would,
+// StatusActivating while it is restored, StatusActive once restored. It
+// reports whether there was such an image.
+func (s *Server) SetImageStatus(ref, status string) bool {
+	registry, repo, tag, digest, err := splitRef(ref)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo(registry, repo, false)
+	if r == nil {
+		return false
+	}
+	for _, img := range r.images {
+		if (digest != "" && img.digest == digest) || (digest == "" && slices.Contains(img.tags, tag)) {
+			img.status = status
+			if status == StatusArchived {
+				img.archivedAt = s.now()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// PutPullThroughCacheRule adds a pull-through cache rule to a registry (""
+// is AccountID's): repositories named prefix/… (any repository, for the
+// prefix ROOT) cache images of upstreamURL, pulled through on first pull.
+// See https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+func (s *Server) PutPullThroughCacheRule(registryID, prefix, upstreamURL string) {
+	if registryID == "" {
+		registryID = AccountID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = append(s.rules, cacheRule{registry: registryID, prefix: prefix, upstream: upstreamURL, createdAt: s.now()})
+}
+
+// DenyOperation makes every request of op fail with AccessDeniedException,
+// as when the caller's IAM policy lacks ecr:<op>.
+func (s *Server) DenyOperation(op string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deniedOp[op] = true
 }
 
 // DeleteRepository removes a repository and its images.
@@ -245,6 +327,10 @@ type describeImagesRequest struct {
 	ImageIDs       []imageIDWire `json:"imageIds"`
 	NextToken      string        `json:"nextToken"`
 	MaxResults     *int32        `json:"maxResults"`
+	Filter         *struct {
+		TagStatus   string `json:"tagStatus"`
+		ImageStatus string `json:"imageStatus"`
+	} `json:"filter"`
 }
 
 type imageDetailWire struct {
@@ -256,6 +342,8 @@ type imageDetailWire struct {
 	ImagePushedAt          float64  `json:"imagePushedAt"`
 	ImageManifestMediaType string   `json:"imageManifestMediaType"`
 	ArtifactMediaType      string   `json:"artifactMediaType"`
+	ImageStatus            string   `json:"imageStatus"`
+	LastArchivedAt         *float64 `json:"lastArchivedAt,omitempty"`
 }
 
 type describeImagesResponse struct {
@@ -266,7 +354,12 @@ type describeImagesResponse struct {
 // describeImages: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
 //
 // Like ECR, a request naming images fails whole with ImageNotFoundException
-// when one of them is not in the repository.
+// when one of them is not in the repository. The filter's imageStatus
+// selects the images by status, only ACTIVE ones when it is not given, as
+// the reference says of DescribeImagesFilter; the simulator applies it to
+// images asked by id too (an archived image asked without a filter is not
+// found), the strict reading, so that a client that wants archived images
+// must ask for them.
 func (s *Server) describeImages(body []byte) (any, *awsjson.Error) {
 	var req describeImagesRequest
 	if e := awsjson.Decode(body, &req); e != nil {
@@ -282,9 +375,16 @@ func (s *Server) describeImages(body []byte) (any, *awsjson.Error) {
 	if registry == "" {
 		registry = AccountID
 	}
+	want := StatusActive
+	if req.Filter != nil && req.Filter.ImageStatus != "" {
+		want = req.Filter.ImageStatus
+	}
+	shown := func(img *image) bool {
+		return want == statusAny || statusOf(img) == want
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.denied["*"] || s.denied[req.RepositoryName] {
+	if s.deniedOp["DescribeImages"] || s.denied["*"] || s.denied[req.RepositoryName] {
 		return nil, awsjson.Errorf(ErrAccessDenied,
 			"User: arn:aws:sts::%s:assumed-role/deploy/GitHubActions is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:us-east-1:%s:repository/%s because no identity-based policy allows the ecr:DescribeImages action",
 			AccountID, registry, req.RepositoryName)
@@ -296,7 +396,9 @@ func (s *Server) describeImages(body []byte) (any, *awsjson.Error) {
 	out := describeImagesResponse{ImageDetails: []imageDetailWire{}}
 	if len(req.ImageIDs) == 0 {
 		for _, img := range r.images {
-			out.ImageDetails = append(out.ImageDetails, detail(registry, req.RepositoryName, img))
+			if shown(img) {
+				out.ImageDetails = append(out.ImageDetails, detail(registry, req.RepositoryName, img))
+			}
 		}
 		return out, nil
 	}
@@ -307,7 +409,7 @@ func (s *Server) describeImages(body []byte) (any, *awsjson.Error) {
 		}
 		i := slices.IndexFunc(r.images, func(img *image) bool {
 			return (id.ImageDigest == "" || img.digest == id.ImageDigest) &&
-				(id.ImageTag == "" || slices.Contains(img.tags, id.ImageTag))
+				(id.ImageTag == "" || slices.Contains(img.tags, id.ImageTag)) && shown(img)
 		})
 		if i < 0 {
 			return nil, awsjson.Errorf(ErrImageNotFound,
@@ -329,8 +431,22 @@ func orNull(s string) string {
 	return s
 }
 
+func statusOf(img *image) string {
+	if img.status == "" {
+		return StatusActive
+	}
+	return img.status
+}
+
 func detail(registry, repo string, img *image) imageDetailWire {
+	var archivedAt *float64
+	if !img.archivedAt.IsZero() {
+		at := float64(img.archivedAt.UnixMilli()) / 1000
+		archivedAt = &at
+	}
 	return imageDetailWire{
+		ImageStatus:            statusOf(img),
+		LastArchivedAt:         archivedAt,
 		RegistryID:             registry,
 		RepositoryName:         repo,
 		ImageDigest:            img.digest,
@@ -340,4 +456,83 @@ func detail(registry, repo string, img *image) imageDetailWire {
 		ImageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
 		ArtifactMediaType:      "application/vnd.docker.container.image.v1+json",
 	}
+}
+
+type describePullThroughCacheRulesRequest struct {
+	RegistryID            string   `json:"registryId"`
+	EcrRepositoryPrefixes []string `json:"ecrRepositoryPrefixes"`
+	NextToken             string   `json:"nextToken"`
+	MaxResults            *int32   `json:"maxResults"`
+}
+
+type pullThroughCacheRuleWire struct {
+	EcrRepositoryPrefix      string  `json:"ecrRepositoryPrefix"`
+	UpstreamRegistryURL      string  `json:"upstreamRegistryUrl"`
+	CreatedAt                float64 `json:"createdAt"`
+	RegistryID               string  `json:"registryId"`
+	UpstreamRepositoryPrefix string  `json:"upstreamRepositoryPrefix"`
+}
+
+type describePullThroughCacheRulesResponse struct {
+	PullThroughCacheRules []pullThroughCacheRuleWire `json:"pullThroughCacheRules"`
+	NextToken             string                     `json:"nextToken,omitempty"`
+}
+
+// describePullThroughCacheRules: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribePullThroughCacheRules.html
+//
+// The rules of the registry, all or those of the prefixes asked for (a
+// prefix without a rule fails the call with
+// PullThroughCacheRuleNotFoundException), maxResults (default 100) a page.
+func (s *Server) describePullThroughCacheRules(body []byte) (any, *awsjson.Error) {
+	var req describePullThroughCacheRulesRequest
+	if e := awsjson.Decode(body, &req); e != nil {
+		return nil, e
+	}
+	registry := req.RegistryID
+	if registry == "" {
+		registry = AccountID
+	}
+	limit := 100
+	if req.MaxResults != nil {
+		if *req.MaxResults < 1 || *req.MaxResults > 1000 {
+			return nil, awsjson.Errorf(ErrInvalidParameter, "maxResults must be between 1 and 1000")
+		}
+		limit = int(*req.MaxResults)
+	}
+	start := 0
+	if req.NextToken != "" {
+		if _, err := fmt.Sscanf(req.NextToken, "rules-%d", &start); err != nil || start < 0 {
+			return nil, awsjson.Errorf(ErrInvalidParameter, "invalid nextToken")
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deniedOp["DescribePullThroughCacheRules"] {
+		return nil, awsjson.Errorf(ErrAccessDenied,
+			"User: arn:aws:sts::%s:assumed-role/deploy/GitHubActions is not authorized to perform: ecr:DescribePullThroughCacheRules on resource: arn:aws:ecr:us-east-1:%s:registry/%s because no identity-based policy allows the ecr:DescribePullThroughCacheRules action",
+			AccountID, registry, registry)
+	}
+	var rules []cacheRule
+	for _, r := range s.rules {
+		if r.registry == registry && (len(req.EcrRepositoryPrefixes) == 0 || slices.Contains(req.EcrRepositoryPrefixes, r.prefix)) {
+			rules = append(rules, r)
+		}
+	}
+	for _, p := range req.EcrRepositoryPrefixes {
+		if !slices.ContainsFunc(rules, func(r cacheRule) bool { return r.prefix == p }) {
+			return nil, awsjson.Errorf(ErrRuleNotFound, "The pull through cache rule with prefix '%s' does not exist in the registry with id '%s'", p, registry)
+		}
+	}
+	out := describePullThroughCacheRulesResponse{PullThroughCacheRules: []pullThroughCacheRuleWire{}}
+	for i := start; i < len(rules) && i < start+limit; i++ {
+		r := rules[i]
+		out.PullThroughCacheRules = append(out.PullThroughCacheRules, pullThroughCacheRuleWire{
+			EcrRepositoryPrefix: r.prefix, UpstreamRegistryURL: r.upstream, RegistryID: r.registry,
+			CreatedAt: float64(r.createdAt.UnixMilli()) / 1000, UpstreamRepositoryPrefix: "ROOT",
+		})
+	}
+	if start+limit < len(rules) {
+		out.NextToken = fmt.Sprintf("rules-%d", start+limit)
+	}
+	return out, nil
 }

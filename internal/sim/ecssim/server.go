@@ -78,6 +78,7 @@ type config struct {
 	ignoreSort     bool
 	bareTaskDef    bool
 	defaultRollout Rollout
+	throttle       *throttle // WithThrottling; nil: no metering
 }
 
 // IgnoreSort makes ListTaskDefinitions ignore "sort" and always list in
@@ -122,7 +123,7 @@ func New(opts ...Option) *Server {
 	s.api = awsjson.New(awsjson.Service{
 		Name:         "ECS",
 		TargetPrefix: targetPrefix,
-		Ops: map[string]awsjson.Op{
+		Ops: s.throttled(map[string]awsjson.Op{
 			"DescribeServices":         s.describeServices,
 			"ListTaskDefinitions":      s.listTaskDefinitions,
 			"DescribeTaskDefinition":   s.describeTaskDefinition,
@@ -131,7 +132,7 @@ func New(opts ...Option) *Server {
 			"DescribeTasks":            s.describeTasks,
 			"DeregisterTaskDefinition": s.deregisterTaskDefinition,
 			"RegisterTaskDefinition":   s.registerTaskDefinition,
-		},
+		}),
 		Status:      errorStatus,
 		ServerError: ErrServer,
 		Now:         cfg.now,
