@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/deplight/ecs-rollback/internal/apply"
-
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/deplight/ecs-rollback/internal/ecrcheck"
 
 	"github.com/deplight/ecs-rollback/internal/rollback"
 )
@@ -70,7 +69,7 @@ type Clients struct {
 	ECS rollback.ECSAPI
 	// ECR checks that the target's images still exist; nil skips the check,
 	// saying so. *ecr.Client satisfies it.
-	ECR ecr.DescribeImagesAPIClient
+	ECR ecrcheck.API
 	// CodeDeploy rolls back CODE_DEPLOY services; nil refuses them.
 	// *codedeploy.Client satisfies it.
 	CodeDeploy apply.CodeDeployAPI

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deplight/ecs-rollback/internal/awsclients"
+	"github.com/deplight/ecs-rollback/internal/ecslimit"
 	"github.com/deplight/ecs-rollback/internal/source"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,12 +114,14 @@ func Run(ctx context.Context, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	// The real clients, pointed at the simulators.
+	// The real clients, pointed at the simulators, with the request budget
+	// and retryer of the action's own.
 	api := ecs.New(ecs.Options{
 		Region:       "eu-west-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDEMO", "demo", ""),
 		BaseEndpoint: aws.String(ecsSim.URL()),
-	})
+		Retryer:      awsclients.NewRetryer(),
+	}, awsclients.WithECSBudget(ecslimit.New()))
 	finder, err := source.NewFinder(ghSim.APIURL(), tok, owner, repo, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)

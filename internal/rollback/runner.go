@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/deplight/ecs-rollback/internal/apply"
+	"github.com/deplight/ecs-rollback/internal/ecrcheck"
 	"github.com/deplight/ecs-rollback/internal/ecsread"
 	"github.com/deplight/ecs-rollback/internal/reason"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/deplight/ecs-rollback/internal/config"
@@ -54,7 +54,7 @@ type Runner struct {
 	CodeDeploy apply.CodeDeployAPI
 	// ECR checks that the target's images still exist; nil skips the check,
 	// saying so. *ecr.Client satisfies it.
-	ECR ecr.DescribeImagesAPIClient
+	ECR ecrcheck.API
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
