@@ -521,7 +521,7 @@ func TestLastSuccessfulDeploymentFields(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, skipped)
 	want := source.Deployment{
-		RunID:      2,
+		RunID:       2,
 		RunNumber:   2,
 		RunAttempt:  1,
 		RunURL:      strings.TrimSuffix(sim.APIURL(), ghsim.APIPrefix) + "/acme/shop/actions/runs/2",
