@@ -54,8 +54,9 @@ type Finder struct {
 	Download *http.Client
 	// Owner and Repo name the repository.
 	Owner, Repo string
-	// MaxPages bounds the pages of runs read (default 5, of 100 each); at
-	// most 3 of them pages of the repository's artifact list.
+	// MaxPages bounds the pages of runs read (default 5, of 100 each). The
+	// repository's artifact list is read for at most 3 pages, and no more
+	// than MaxPages.
 	MaxPages int
 	// MaxCalls bounds the requests of one search, to the API and the
 	// download host together (default 30).

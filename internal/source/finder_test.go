@@ -315,6 +315,20 @@ func TestLastSuccessful(t *testing.T) {
 			},
 		},
 		{
+			name: "a re-run of another workflow's old run is asked for, then left",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 100, 130)
+				withArtifacts(t, sim, "prod", seq(101, 230)...)
+				sim.AddRun(ghsim.Run{ID: 5, WorkflowPath: ".github/workflows/other.yml", HeadBranch: "main", Conclusion: "success", CreatedAt: t0})
+				require.True(t, sim.Rerun(5, t0.Add(500*time.Hour), "success"))
+				sim.AddArtifact(5, "deployment-state", stateZip(t, "other05", "prod"), false)
+			},
+			wantRun: 230,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/actions/runs/5"))
+			},
+		},
+		{
 			name: "a re-run that failed is no source, its first attempt neither",
 			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
 				addRuns(sim, 0, 3)
@@ -618,6 +632,16 @@ func TestLastSuccessfulErrors(t *testing.T) {
 			wantNoPrev: true,
 			wantErr:    []string{"searched 8 runs", "stops after 10 GitHub requests"},
 			wantSkips:  skipsFor(seq(20, 13), "no deployment-state artifact"),
+		},
+		{
+			name: "tag lookup fails: an error, not a guess",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 1)
+				withArtifacts(t, sim, "prod", 1)
+				sim.FailNext("/git/ref/tags/", 10, http.StatusInternalServerError, nil)
+			},
+			query:   func(q *source.Query) { q.Branch, q.DefaultBranch = "v2", "main" },
+			wantErr: []string{"look up tag v2", "500"},
 		},
 		{
 			name: "invalid token",
