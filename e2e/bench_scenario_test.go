@@ -158,6 +158,7 @@ func (sc *benchScenario) eventFile() string {
 	wr := ev["workflow_run"].(map[string]any)
 	wr["id"] = failedRunID
 	wr["conclusion"] = "failure"
+	ev["repository"].(map[string]any)["default_branch"] = "main" // as the simulated repository's
 	wr["status"] = "completed"
 	now := time.Now().UTC()
 	wr["created_at"] = now.Add(-10 * time.Minute).Format(time.RFC3339)

@@ -78,7 +78,7 @@ func TestE2ERecord(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			w.eventName = "push" // record runs in the deploy workflow
+			w.eventName, w.event = "push", pushEvent(t, "refs/heads/main", sha("f5f5f5f")) // record runs in the deploy workflow
 			inputs := map[string]string{"command": "record"}
 			for k, v := range tc.inputs {
 				inputs[k] = v
@@ -181,7 +181,7 @@ func TestE2ERecordRefused(t *testing.T) {
 				tc.setup(t, w)
 			}
 			mutations := len(w.ecs.MutatingCalls())
-			w.eventName = "push"
+			w.eventName, w.event = "push", pushEvent(t, "refs/heads/main", sha("f5f5f5f"))
 			inputs := map[string]string{"command": "record", "environment": "prod"}
 			for k, v := range tc.inputs {
 				inputs[k] = v
@@ -211,8 +211,8 @@ func TestE2ERecordRefused(t *testing.T) {
 func TestE2ERecordThenRollBack(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, func(s *worldSetup) { s.current = 43 })
-	push := w.event
-	w.eventName, w.event = "push", map[string]any{}
+	failed := w.event
+	w.eventName, w.event = "push", pushEvent(t, "refs/heads/main", sha("d3d3d3d"))
 	rec := w.run(map[string]string{"command": "record", "image-tag": "d3d3d3d", "environment": "prod"})
 	require.Equal(t, 0, rec.code, rec.stdout)
 	w.gh.AddRun(runOf(4010, time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)))
@@ -224,7 +224,7 @@ func TestE2ERecordThenRollBack(t *testing.T) {
 	})
 	require.NoError(t, err)
 	before := len(w.mutations())
-	w.eventName, w.event = "workflow_run", push
+	w.eventName, w.event = "workflow_run", failed
 
 	res := w.run(map[string]string{"environment": "prod"})
 	require.Equal(t, 0, res.code, res.stdout)

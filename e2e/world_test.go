@@ -208,6 +208,7 @@ func (w *world) failedRunEvent() map[string]any {
 	wr := ev["workflow_run"].(map[string]any)
 	wr["id"] = failedRunID
 	wr["conclusion"] = "failure"
+	ev["repository"].(map[string]any)["default_branch"] = "main" // as the simulated repository's
 	wr["status"] = "completed"
 	wr["workflow_id"] = deployWFID
 	wr["head_branch"] = "main"

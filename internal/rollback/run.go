@@ -276,10 +276,11 @@ func overall(services []ServiceResult, cancelled bool) (Outcome, string, string)
 func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *failure) {
 	cfg := req.Config
 	q := source.Query{
-		Workflow:     cfg.DeployWorkflow,
-		Branch:       cfg.Branch,
-		ArtifactName: cfg.ArtifactName,
-		Environment:  cfg.Environment,
+		Workflow:      cfg.DeployWorkflow,
+		Branch:        cfg.Branch,
+		ArtifactName:  cfg.ArtifactName,
+		Environment:   cfg.Environment,
+		DefaultBranch: req.Event.DefaultBranch,
 	}
 	if run := req.Event.Run; run != nil {
 		q.ExcludeRunID = run.ID
@@ -323,9 +324,13 @@ func (r *Runner) findSource(ctx context.Context, req Request, res *Result) (*sou
 		res.Warnings = append(res.Warnings, fmt.Sprintf("passed over run %d: %s", s.RunID, s.Reason))
 	}
 	if errors.Is(err, source.ErrNoPreviousDeployment) {
+		where := "on branch " + q.Branch
+		if q.Branch == source.AnyRef {
+			where = "on any ref"
+		}
 		return nil, fail(reason.NoPrevious,
-			"no previous successful deployment of workflow %s on branch %s with a usable %q artifact (%v). Manual intervention is needed: roll back by hand with the revision or image-tag input.",
-			q.Workflow, q.Branch, q.ArtifactName, err)
+			"no previous successful deployment of workflow %s %s with a usable %q artifact (%v). Manual intervention is needed: roll back by hand with the revision or image-tag input.",
+			q.Workflow, where, q.ArtifactName, err)
 	}
 	if err != nil {
 		return nil, asFailure(ctx, fmt.Errorf("find the last successful deployment: %w", err), reason.SourceError)

@@ -22,6 +22,7 @@ import (
 // Defaults for Finder fields left zero.
 const (
 	DefaultMaxPages         = 5
+	DefaultMaxCalls         = 30
 	DefaultMaxArtifactBytes = 10 << 20
 	DefaultCallTimeout      = 2 * time.Minute
 	DefaultArtifactName     = "deployment-state"
@@ -30,14 +31,22 @@ const (
 // perPage is GitHub's largest page.
 const perPage = 100
 
-// Finder finds the last successful deployment of a workflow: the newest
-// successful run on a branch whose deployment-state artifact is usable. It
-// reads GitHub's workflow runs and artifacts
-// (https://docs.github.com/rest/actions/workflow-runs,
-// https://docs.github.com/rest/actions/artifacts).
+// fastArtifactPages is how many pages of the repository's artifact list
+// are read before the search turns to each run's own artifact list: in a
+// busy repository that list holds every service's and environment's
+// deployment-state artifacts.
+const fastArtifactPages = 3
+
+// Finder finds the last successful deployment of a workflow: of its
+// successful runs on a branch (or on any ref), the one whose usable
+// deployment-state artifact is the newest. It reads GitHub's workflow runs,
+// artifacts and git refs (https://docs.github.com/rest/actions/workflow-runs,
+// https://docs.github.com/rest/actions/artifacts,
+// https://docs.github.com/rest/git/refs).
 type Finder struct {
-	// GitHub is the API client, authenticated for actions: read; its
-	// transport should retry (see internal/ghhttp).
+	// GitHub is the API client, authenticated for actions: read (and
+	// contents: read, to tell a tag from a branch); its transport should
+	// retry (see internal/ghhttp).
 	GitHub *github.Client
 	// Download fetches artifact zips from the signed URL GitHub redirects to.
 	// It must be a plain client WITHOUT authentication: that URL is on
@@ -45,9 +54,13 @@ type Finder struct {
 	Download *http.Client
 	// Owner and Repo name the repository.
 	Owner, Repo string
-	// MaxPages bounds the pages of runs, and of artifacts, read (default 5,
-	// of 100 each).
+	// MaxPages bounds the pages of runs read (default 5, of 100 each). The
+	// repository's artifact list is read for at most 3 pages, and no more
+	// than MaxPages.
 	MaxPages int
+	// MaxCalls bounds the requests of one search, to the API and the
+	// download host together (default 30).
+	MaxCalls int
 	// MaxArtifactBytes is the largest artifact zip downloaded (default 10 MiB).
 	MaxArtifactBytes int64
 	// CallTimeout bounds each GitHub request and each download, retries
@@ -76,47 +89,79 @@ func (f *Finder) DefaultBranch(ctx context.Context) (string, error) {
 	return repo.GetDefaultBranch(), nil
 }
 
-// LastSuccessful returns the newest successful run of q.Workflow on
-// q.Branch that holds a usable, unexpired artifact named q.ArtifactName
-// (default deployment-state) with a matching environment, and the newer runs
-// it passed over, newest first, each with the reason.
+// LastSuccessful returns the last successful deployment of q.Workflow: of
+// its successful runs on q.Branch that hold a usable, unexpired artifact
+// named q.ArtifactName (default deployment-state) with a matching
+// environment, the one whose deployment succeeded last. It also returns the
+// runs passed over that succeeded later, newest first, each with the reason.
 //
-// It lists the workflow's successful runs and the repository's artifacts of
-// that name at the same time, one page of 100 each, and matches them by the
-// artifact's workflow_run.id, so runs without an artifact cost no request.
-// Only the chosen candidate is downloaded (GitHub answers a 302 to a signed
-// URL on another host, fetched with f.Download without the token; an
-// expired link is fetched afresh once). Further pages are read only when the
-// ones at hand hold no usable candidate, at most MaxPages of each.
+// When the deployment succeeded is when its artifact was created: a re-run
+// keeps its run's ID and created_at, and the list of runs stays ordered by
+// creation, but a re-run attempt uploads its artifact afresh. So a re-run of
+// an older run, which is how deployments are often rolled back by hand, wins
+// over a newer run that succeeded before it.
 //
-// Runs are passed over (a Skipped) when they have no such artifact, when it
-// expired or is gone (410), is larger than MaxArtifactBytes, is unusable
-// (deploystate.ErrUnusable) or records another environment, or when the run
-// came from a fork. Errors talking to GitHub or the download host are
-// returned, never turned into a pass-over: going further back because of a
-// network hiccup would pick an older deployment than the operator expects.
-// When nothing is found the error wraps ErrNoPreviousDeployment and says how
-// many runs were searched, and whether the search bound stopped it.
+// The search walks the repository's artifacts of that name newest first
+// (https://docs.github.com/rest/actions/artifacts#list-artifacts-for-a-repository)
+// and matches each, by its workflow_run.id, with the workflow's successful
+// runs, listed at the same time
+// (https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow);
+// an artifact newer than its run's place in that list (a re-run's) has its
+// run fetched alone. Runs without an artifact cost no request. When the
+// artifact list would need more than 3 pages, the search turns to the
+// listed runs' own artifact lists
+// (https://docs.github.com/rest/actions/artifacts#list-workflow-run-artifacts),
+// newest success first; so it does for a server whose artifacts do not name
+// their run (older GitHub Enterprise Server). Only the chosen candidate is
+// downloaded (GitHub answers a 302 to a signed URL on another host, fetched
+// with f.Download without the token; an expired link is fetched afresh
+// once). MaxPages and MaxCalls bound the search.
+//
+// When q.Branch is neither AnyRef nor q.DefaultBranch, the search asks
+// whether it names a tag (GET /repos/{owner}/{repo}/git/ref/tags/{name}) at
+// the same time as it lists the first pages; for a tag, runs on any ref
+// count, and the environment alone scopes them.
+//
+// Runs are passed over (a Skipped) when their artifact expired or is gone
+// (410), is larger than MaxArtifactBytes, is unusable
+// (deploystate.ErrUnusable) or records another environment, when they have
+// no such artifact, or when the run came from a fork. Errors talking to
+// GitHub or the download host are returned, never turned into a pass-over:
+// going further back because of a network hiccup would pick an older
+// deployment than the operator expects. When nothing is found the error
+// wraps ErrNoPreviousDeployment and says how many runs were searched, and
+// whether a search bound stopped it.
 func (f *Finder) LastSuccessful(ctx context.Context, q Query) (Deployment, []Skipped, error) {
 	workflow, err := workflowRef(q.Workflow)
 	if err != nil {
 		return Deployment{}, nil, err
 	}
-	if strings.TrimSpace(q.Branch) == "" {
+	q.Branch = strings.TrimSpace(q.Branch)
+	if q.Branch == "" {
 		return Deployment{}, nil, errors.New("find the last successful deployment: no branch given")
 	}
 	if f.GitHub == nil || f.Owner == "" || f.Repo == "" {
 		return Deployment{}, nil, errors.New("find the last successful deployment: the finder has no GitHub client or repository")
 	}
-	s := &search{f: f, q: q, workflow: workflow, name: q.ArtifactName, byRun: map[int64][]*github.Artifact{}}
+	s := &search{
+		f: f, q: q, workflow: workflow, name: q.ArtifactName,
+		runByID: map[int64]*github.WorkflowRun{}, byRun: map[int64][]*github.Artifact{}, judged: map[int64]bool{},
+	}
 	if s.name == "" {
 		s.name = DefaultArtifactName
 	}
-	if err := s.firstPages(ctx); err != nil {
-		return Deployment{}, nil, err
+	dep, err := s.find(ctx)
+	s.logf("searched %d runs %s with %d GitHub requests (%d pages of runs, %d of artifacts, %d runs fetched alone, %d run artifact lists, %d downloads)",
+		s.searched, s.where(), s.calls, s.runPages, s.artPages, s.runGets, s.runLists, s.downloads)
+	if err != nil {
+		return Deployment{}, s.passedOver(nil), err
 	}
-	return s.walk(ctx)
+	s.settle()
+	return dep, s.passedOver(&dep), nil
 }
+
+// errBudget is returned by a request that MaxCalls does not allow.
+var errBudget = errors.New("search bound reached")
 
 // search is the state of one LastSuccessful call.
 type search struct {
@@ -125,116 +170,309 @@ type search struct {
 	workflow string
 	name     string
 
-	runs     []*github.WorkflowRun // newest first, as listed
-	runPages int
-	runsNext int // next page of runs, 0 when none
+	branch string // head_branch runs must have; "" for any ref
+	tagRef bool   // q.Branch names a tag
 
-	byRun     map[int64][]*github.Artifact // artifacts named name, by run ID
+	runs      []*github.WorkflowRun // as listed: newest created first
+	runByID   map[int64]*github.WorkflowRun
+	minRunID  int64     // smallest ID listed
+	oldestRun time.Time // created_at of the oldest run listed
+	runPages  int
+	runsNext  int // next page of runs, 0 when none
+
+	arts      []*github.Artifact           // artifacts named name, newest first, as listed
+	byRun     map[int64][]*github.Artifact // the same, by run ID, newest first
 	artPages  int
 	artsNext  int       // next page of artifacts, 0 when none
 	oldestArt time.Time // created_at of the oldest artifact listed
 	perRun    bool      // artifacts carry no workflow_run: ask per run
+	next      int       // index in arts of the next artifact to look at
 
-	skipped  []Skipped
+	judged   map[int64]bool // runs decided on
+	skipped  []skipped
 	searched int
+	settled  bool
 
-	logMu sync.Mutex // the first pages log from two goroutines
+	mu                                  sync.Mutex // the first requests go out together
+	calls, runGets, runLists, downloads int
+}
+
+// skipped is a Skipped with the time its run succeeded, for the order.
+type skipped struct {
+	Skipped
+	at time.Time
 }
 
 // logf passes a debug line to Finder.Logf, one at a time.
 func (s *search) logf(format string, args ...any) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.f.logf(format, args...)
 }
 
-// firstPages lists the first page of runs and of artifacts concurrently.
-// Both are let finish, so that when both fail the runs listing's error,
-// which names the likelier causes, is the one returned.
-func (s *search) firstPages(ctx context.Context) error {
-	var runsErr, artsErr error
+// where says which runs count, for messages.
+func (s *search) where() string {
+	switch {
+	case s.branch != "":
+		return "on branch " + s.branch
+	case s.tagRef:
+		return fmt.Sprintf("on any ref (%s is a tag)", s.q.Branch)
+	}
+	return "on any ref"
+}
+
+// find runs the search.
+func (s *search) find(ctx context.Context) (Deployment, error) {
+	if err := s.start(ctx); err != nil {
+		return Deployment{}, s.bounded(err)
+	}
+	for !s.perRun {
+		dep, ok, err := s.walkArtifacts(ctx)
+		if err != nil || ok {
+			return dep, s.bounded(err)
+		}
+		if s.artsNext == 0 {
+			return Deployment{}, s.notFound("")
+		}
+		if s.artPages >= min(fastArtifactPages, s.f.maxPages()) {
+			s.logf("%d pages of %q artifacts hold no usable one of this workflow; asking each run for its own", s.artPages, s.name)
+			break
+		}
+		if err := s.nextArtifacts(ctx); err != nil {
+			return Deployment{}, s.bounded(err)
+		}
+	}
+	dep, err := s.walkRuns(ctx)
+	return dep, s.bounded(err)
+}
+
+// bounded turns a request refused by MaxCalls into a not-found error.
+func (s *search) bounded(err error) error {
+	if errors.Is(err, errBudget) {
+		return s.notFound(fmt.Sprintf("; the search stops after %d GitHub requests", s.f.maxCalls()))
+	}
+	return err
+}
+
+// notFound is the error when no run qualifies; bound says what stopped
+// the search early, if anything.
+func (s *search) notFound(bound string) error {
+	s.settle()
+	return fmt.Errorf("%w: no successful run of workflow %s %s has a usable, unexpired %q artifact (searched %d runs%s)",
+		ErrNoPreviousDeployment, s.q.Workflow, s.where(), s.name, s.searched, bound)
+}
+
+// start lists the first page of runs and of artifacts, and asks whether
+// the branch is a tag, all at once. Every request is let finish, so that
+// when several fail the runs listing's error, which names the likelier
+// causes, is the one returned. For a tag, the runs are listed again
+// without the branch filter.
+func (s *search) start(ctx context.Context) error {
+	check := s.q.Branch != AnyRef && s.q.Branch != s.q.DefaultBranch
+	if s.q.Branch != AnyRef {
+		s.branch = s.q.Branch
+	}
+	var runsErr, artsErr, refErr error
+	var tag bool
 	var wg sync.WaitGroup
 	wg.Go(func() { runsErr = s.nextRuns(ctx) })
 	wg.Go(func() { artsErr = s.nextArtifacts(ctx) })
-	wg.Wait()
-	if runsErr != nil {
-		return runsErr
+	if check {
+		wg.Go(func() { tag, refErr = s.isTag(ctx, s.q.Branch) })
 	}
-	return artsErr
+	wg.Wait()
+	s.tagRef = tag
+	for _, err := range []error{runsErr, artsErr, refErr} {
+		if err != nil {
+			return err
+		}
+	}
+	if !s.tagRef {
+		return nil
+	}
+	s.logf("%s is a tag, not a branch: runs on any ref count", s.q.Branch)
+	s.branch = ""
+	s.runs, s.runByID, s.runPages, s.runsNext, s.minRunID, s.oldestRun = nil, map[int64]*github.WorkflowRun{}, 0, 0, 0, time.Time{}
+	return s.nextRuns(ctx)
 }
 
-// walk goes through the runs newest first until one has a usable artifact.
-func (s *search) walk(ctx context.Context) (Deployment, []Skipped, error) {
-	for i := 0; ; {
-		for i < len(s.runs) {
-			run := s.runs[i]
-			if run.GetID() == s.q.ExcludeRunID {
-				s.logf("run %d is the run that triggered the rollback; not a source", run.GetID())
-				i++
-				continue
+// walkArtifacts goes through the listed artifacts newest first and tries
+// each one's run, once per run, until one is usable.
+func (s *search) walkArtifacts(ctx context.Context) (Deployment, bool, error) {
+	for s.next < len(s.arts) {
+		a := s.arts[s.next]
+		id := a.GetWorkflowRun().GetID()
+		if id == s.q.ExcludeRunID || s.judged[id] {
+			s.next++
+			continue
+		}
+		run, err := s.runOf(ctx, a)
+		if err != nil {
+			return Deployment{}, false, err
+		}
+		s.next++
+		if run == nil {
+			continue
+		}
+		s.judged[id] = true
+		s.searched++
+		if reason := s.notEligible(run); reason != "" {
+			s.skip(run, a.GetCreatedAt().Time, "%s", reason)
+			continue
+		}
+		dep, ok, err := s.try(ctx, run, s.byRun[id])
+		if err != nil || ok {
+			return dep, ok, err
+		}
+	}
+	return Deployment{}, false, nil
+}
+
+// runOf returns the successful run of the workflow that artifact a belongs
+// to, or nil when it belongs to no such run. A run not listed yet is looked
+// for on the next pages of runs when the artifact is older than the runs
+// listed, or fetched alone when it is newer: a run older than every run
+// listed with a newer artifact is a re-run.
+func (s *search) runOf(ctx context.Context, a *github.Artifact) (*github.WorkflowRun, error) {
+	wr := a.GetWorkflowRun()
+	id := wr.GetID()
+	for {
+		if run, ok := s.runByID[id]; ok {
+			return run, nil
+		}
+		if s.branch != "" && wr.HeadBranch != nil && wr.GetHeadBranch() != s.branch {
+			return nil, nil
+		}
+		if wr.RepositoryID != nil && wr.HeadRepositoryID != nil && wr.GetRepositoryID() != wr.GetHeadRepositoryID() {
+			return nil, nil // a fork's, not listed among the runs
+		}
+		if s.runsNext == 0 || id > s.minRunID {
+			// Every run is listed, or run IDs, which grow with time, say
+			// it would be: not a successful run of the workflow.
+			return nil, nil
+		}
+		if a.GetCreatedAt().Before(s.oldestRun) && s.runPages < s.f.maxPages() {
+			if err := s.nextRuns(ctx); err != nil {
+				return nil, err
 			}
+			continue
+		}
+		return s.getRun(ctx, id)
+	}
+}
+
+// walkRuns tries the listed runs whose artifacts the artifact list did not
+// reach, newest success first, asking each for its own artifacts, and
+// lists further pages of runs while the search bound allows.
+func (s *search) walkRuns(ctx context.Context) (Deployment, error) {
+	for {
+		var todo []*github.WorkflowRun
+		for _, run := range s.runs {
+			if id := run.GetID(); id != s.q.ExcludeRunID && !s.judged[id] && !s.decided(run) {
+				todo = append(todo, run)
+			}
+		}
+		slices.SortStableFunc(todo, func(a, b *github.WorkflowRun) int { return succeeded(b).Compare(succeeded(a)) })
+		for _, run := range todo {
+			s.judged[run.GetID()] = true
 			if reason := s.notEligible(run); reason != "" {
-				i++
 				s.searched++
-				s.skip(run, "%s", reason)
+				s.skip(run, succeeded(run), "%s", reason)
 				continue
 			}
-			arts, decided, err := s.artifactsOf(ctx, run)
+			arts, err := s.runArtifacts(ctx, run.GetID())
 			if err != nil {
-				return Deployment{}, s.skipped, err
+				return Deployment{}, err
 			}
-			if !decided {
-				if s.artsNext != 0 && s.artPages < s.f.maxPages() {
-					if err := s.nextArtifacts(ctx); err != nil {
-						return Deployment{}, s.skipped, err
-					}
-					continue
-				}
-				return Deployment{}, s.skipped, fmt.Errorf(
-					"%w: searched %d runs of workflow %s on branch %s; stopped after %d pages of %q artifacts without reaching run %d's",
-					ErrNoPreviousDeployment, s.searched, s.q.Workflow, s.q.Branch, s.artPages, s.name, run.GetID())
-			}
-			i++
 			s.searched++
 			dep, ok, err := s.try(ctx, run, arts)
-			if err != nil {
-				return Deployment{}, s.skipped, err
-			}
-			if ok {
-				return dep, s.skipped, nil
+			if err != nil || ok {
+				return dep, err
 			}
 		}
 		if s.runsNext == 0 {
-			return Deployment{}, s.skipped, fmt.Errorf(
-				"%w: no successful run of workflow %s on branch %s has a usable, unexpired %q artifact (searched %d runs)",
-				ErrNoPreviousDeployment, s.q.Workflow, s.q.Branch, s.name, s.searched)
+			return Deployment{}, s.notFound("")
 		}
 		if s.runPages >= s.f.maxPages() {
-			return Deployment{}, s.skipped, fmt.Errorf(
-				"%w: none of the newest %d successful runs of workflow %s on branch %s has a usable %q artifact (searched %d runs; the search stops after %d pages of %d runs)",
-				ErrNoPreviousDeployment, len(s.runs), s.q.Workflow, s.q.Branch, s.name, s.searched, s.runPages, perPage)
+			return Deployment{}, s.notFound(fmt.Sprintf("; the search stops after %d pages of %d runs", s.runPages, perPage))
 		}
 		if err := s.nextRuns(ctx); err != nil {
-			return Deployment{}, s.skipped, err
+			return Deployment{}, err
 		}
 	}
 }
 
-// artifactsOf returns run's artifacts named s.name, newest first, and
-// whether that answer is final: the artifact list is sorted newest first,
-// and an artifact is created after its run, so a run created after the
-// oldest artifact listed so far has all of its artifacts listed already.
-func (s *search) artifactsOf(ctx context.Context, run *github.WorkflowRun) ([]*github.Artifact, bool, error) {
+// decided reports whether the artifact list settles that run has no
+// artifact: it is complete, or the run was created after the oldest
+// artifact listed (an artifact is created after its run, and the list is
+// sorted newest first).
+func (s *search) decided(run *github.WorkflowRun) bool {
 	if s.perRun {
-		arts, err := s.runArtifacts(ctx, run.GetID())
-		return arts, true, err
+		return false
 	}
-	arts := s.byRun[run.GetID()]
-	if len(arts) > 0 || s.artsNext == 0 {
-		return arts, true, nil
+	if s.artsNext == 0 {
+		return true
 	}
 	created := run.GetCreatedAt().Time
-	return nil, !created.IsZero() && !s.oldestArt.IsZero() && created.After(s.oldestArt), nil
+	return !created.IsZero() && !s.oldestArt.IsZero() && created.After(s.oldestArt)
+}
+
+// succeeded is when a run's latest attempt ended: its updated_at, else
+// when that attempt started, else its creation.
+func succeeded(run *github.WorkflowRun) time.Time {
+	for _, t := range []*github.Timestamp{run.UpdatedAt, run.RunStartedAt, run.CreatedAt} {
+		if t != nil && !t.IsZero() {
+			return t.Time
+		}
+	}
+	return time.Time{}
+}
+
+// settle passes over, once, the listed runs the artifact list shows to
+// have no artifact.
+func (s *search) settle() {
+	if s.settled {
+		return
+	}
+	s.settled = true
+	for _, run := range s.runs {
+		id := run.GetID()
+		if id == s.q.ExcludeRunID || s.judged[id] || len(s.byRun[id]) > 0 || !s.decided(run) || s.notEligible(run) != "" {
+			continue
+		}
+		s.judged[id] = true
+		s.searched++
+		s.skipped = append(s.skipped, skipped{Skipped{RunID: id, RunURL: run.GetHTMLURL(), Reason: fmt.Sprintf("no %s artifact", s.name)}, succeeded(run)})
+	}
+}
+
+// passedOver is the runs passed over that succeeded after dep (all, when
+// nil), newest first.
+func (s *search) passedOver(dep *Deployment) []Skipped {
+	all := slices.Clone(s.skipped)
+	slices.SortStableFunc(all, func(a, b skipped) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return compareDesc(a.RunID, b.RunID)
+	})
+	var out []Skipped
+	for _, sk := range all {
+		if dep == nil || sk.at.After(dep.SucceededAt) {
+			out = append(out, sk.Skipped)
+		}
+	}
+	return out
+}
+
+func compareDesc(a, b int64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
 }
 
 // notEligible says why a listed run cannot be a source whatever its
@@ -244,8 +482,8 @@ func (s *search) notEligible(run *github.WorkflowRun) string {
 	if c := run.GetConclusion(); c != "success" {
 		return fmt.Sprintf("conclusion is %q, not success", c)
 	}
-	if b := run.GetHeadBranch(); b != s.q.Branch {
-		return fmt.Sprintf("ran on branch %q, not %q", b, s.q.Branch)
+	if b := run.GetHeadBranch(); s.branch != "" && b != s.branch {
+		return fmt.Sprintf("ran on branch %q, not %q", b, s.branch)
 	}
 	if head := run.GetHeadRepository().GetFullName(); head != "" && !strings.EqualFold(head, s.f.Owner+"/"+s.f.Repo) {
 		return fmt.Sprintf("ran on a fork (%s)", head)
@@ -253,21 +491,25 @@ func (s *search) notEligible(run *github.WorkflowRun) string {
 	return ""
 }
 
-// skip records that run was passed over, and why.
-func (s *search) skip(run *github.WorkflowRun, format string, args ...any) {
+// skip records that run was passed over, and why; at is when it succeeded.
+func (s *search) skip(run *github.WorkflowRun, at time.Time, format string, args ...any) {
 	reason := fmt.Sprintf(format, args...)
 	s.logf("passing over run %d: %s", run.GetID(), reason)
-	s.skipped = append(s.skipped, Skipped{RunID: run.GetID(), RunURL: run.GetHTMLURL(), Reason: reason})
+	s.skipped = append(s.skipped, skipped{Skipped{RunID: run.GetID(), RunURL: run.GetHTMLURL(), Reason: reason}, at})
 }
 
-// try checks one run's artifacts and, when the newest unexpired one is
-// usable, returns the deployment; otherwise it records why the run was
-// passed over.
+// try checks one run's artifacts (newest first) and, when the newest
+// unexpired one is usable, returns the deployment; otherwise it records why
+// the run was passed over.
 func (s *search) try(ctx context.Context, run *github.WorkflowRun, arts []*github.Artifact) (Deployment, bool, error) {
 	f := s.f
 	id := run.GetID()
+	at := succeeded(run)
+	if len(arts) > 0 {
+		at = arts[0].GetCreatedAt().Time
+	}
 	skip := func(format string, args ...any) (Deployment, bool, error) {
-		s.skip(run, format, args...)
+		s.skip(run, at, format, args...)
 		return Deployment{}, false, nil
 	}
 	if len(arts) == 0 {
@@ -283,6 +525,7 @@ func (s *search) try(ctx context.Context, run *github.WorkflowRun, arts []*githu
 	if art == nil {
 		return skip("%s artifact expired", s.name)
 	}
+	at = art.GetCreatedAt().Time
 	if size := art.GetSizeInBytes(); size > f.maxArtifactBytes() {
 		return skip("%s artifact is %d bytes, more than the %d-byte limit", s.name, size, f.maxArtifactBytes())
 	}
@@ -300,15 +543,19 @@ func (s *search) try(ctx context.Context, run *github.WorkflowRun, arts []*githu
 	if s.q.Environment != "" && st.Environment != "" && st.Environment != s.q.Environment {
 		return skip("deployed to environment %q, not %q", st.Environment, s.q.Environment)
 	}
-	s.logf("run %d (#%d) has a usable %s artifact %d: image tag %s", id, run.GetRunNumber(), s.name, art.GetID(), st.ImageTag)
+	s.logf("run %d (#%d, attempt %d) has a usable %s artifact %d of %s: image tag %s",
+		id, run.GetRunNumber(), max(run.GetRunAttempt(), 1), s.name, art.GetID(), at.UTC().Format(time.RFC3339), st.ImageTag)
 	return Deployment{
-		RunID:      id,
-		RunNumber:  run.GetRunNumber(),
-		RunURL:     run.GetHTMLURL(),
-		HeadSHA:    run.GetHeadSHA(),
-		CreatedAt:  run.GetCreatedAt().Time,
-		ArtifactID: art.GetID(),
-		State:      st,
+		RunID:       id,
+		RunNumber:   run.GetRunNumber(),
+		RunAttempt:  max(run.GetRunAttempt(), 1),
+		RunURL:      run.GetHTMLURL(),
+		HeadBranch:  run.GetHeadBranch(),
+		HeadSHA:     run.GetHeadSHA(),
+		CreatedAt:   run.GetCreatedAt().Time,
+		SucceededAt: at,
+		ArtifactID:  art.GetID(),
+		State:       st,
 	}, true, nil
 }
 
@@ -321,6 +568,10 @@ func (s *search) download(ctx context.Context, run *github.WorkflowRun, art *git
 	f := s.f
 	id := art.GetID()
 	for attempt := 1; ; attempt++ {
+		if err := s.spend(2); err != nil {
+			return nil, "", err
+		}
+		s.downloads++
 		what := fmt.Sprintf("get the download URL of artifact %d of run %d", id, run.GetID())
 		cctx, cancel := context.WithTimeout(ctx, f.callTimeout())
 		u, resp, err := f.GitHub.Actions.DownloadArtifact(cctx, f.Owner, f.Repo, id, 0)
@@ -351,6 +602,195 @@ func (s *search) download(ctx context.Context, run *github.WorkflowRun, art *git
 		}
 		return nil, "", fmt.Errorf("download artifact %d of run %d from %s: %d %s", id, run.GetID(), u.Host, code, http.StatusText(code))
 	}
+}
+
+// spend takes n requests from the search's budget, or returns errBudget.
+func (s *search) spend(n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls+n > s.f.maxCalls() {
+		return errBudget
+	}
+	s.calls += n
+	return nil
+}
+
+// get sends one GET to the API path p within the search's budget.
+func (s *search) get(ctx context.Context, p string, v any) (*github.Response, error) {
+	if err := s.spend(1); err != nil {
+		return nil, err
+	}
+	return s.f.get(ctx, p, v)
+}
+
+// isTag reports whether name is a tag of the repository
+// (https://docs.github.com/rest/git/refs#get-a-reference). A token that may
+// not read the repository's contents cannot tell: name is taken for a
+// branch.
+func (s *search) isTag(ctx context.Context, name string) (bool, error) {
+	segs := strings.Split(name, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	p := fmt.Sprintf("repos/%s/%s/git/ref/tags/%s", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), strings.Join(segs, "/"))
+	var ref github.Reference
+	resp, err := s.get(ctx, p, &ref)
+	if err == nil {
+		return ref.GetRef() == "refs/tags/"+name, nil
+	}
+	if st, ok := denied(err, resp); ok || st == http.StatusConflict {
+		if st != http.StatusNotFound {
+			s.logf("cannot tell whether %s is a tag (GitHub answered %d; the token may lack `contents: read`): taking it for a branch", name, st)
+		}
+		return false, nil
+	}
+	return false, s.f.apiError(fmt.Sprintf("look up tag %s", name), err, resp)
+}
+
+// getRun fetches one run (https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run)
+// and returns it when it is a successful run of the workflow on the branch,
+// else nil.
+func (s *search) getRun(ctx context.Context, id int64) (*github.WorkflowRun, error) {
+	p := fmt.Sprintf("repos/%s/%s/actions/runs/%d?exclude_pull_requests=true", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), id)
+	var run github.WorkflowRun
+	resp, err := s.get(ctx, p, &run)
+	s.runGets++
+	if status(resp) == http.StatusNotFound {
+		return nil, nil // deleted since
+	}
+	if err != nil {
+		return nil, s.f.artifactsError(fmt.Sprintf("get run %d", id), err, resp)
+	}
+	ours := workflowFileOf(run.GetPath()) == s.workflow || strconv.FormatInt(run.GetWorkflowID(), 10) == s.workflow
+	switch {
+	case !ours, run.GetConclusion() != "success", s.branch != "" && run.GetHeadBranch() != s.branch:
+		s.logf("run %d, whose %q artifact is newer than the runs listed, is not a successful run of %s %s", id, s.name, s.q.Workflow, s.where())
+		return nil, nil
+	}
+	s.logf("run %d (attempt %d, started %s) is an older run re-run since", id, run.GetRunAttempt(), run.GetRunStartedAt().UTC().Format(time.RFC3339))
+	s.runByID[id] = &run
+	return &run, nil
+}
+
+// workflowFileOf is the file name of a run's workflow path, which may end
+// in @ref.
+func workflowFileOf(p string) string {
+	p, _, _ = strings.Cut(p, "@")
+	return path.Base(p)
+}
+
+// nextRuns lists the next page of the workflow's successful runs, on the
+// branch unless any ref counts.
+func (s *search) nextRuns(ctx context.Context) error {
+	page := max(s.runsNext, 1)
+	v := url.Values{}
+	v.Set("status", "success")
+	if s.branch != "" {
+		v.Set("branch", s.branch)
+	}
+	v.Set("exclude_pull_requests", "true")
+	v.Set("per_page", strconv.Itoa(perPage))
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	p := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs?%s",
+		url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), url.PathEscape(s.workflow), v.Encode())
+	var out github.WorkflowRuns
+	resp, err := s.get(ctx, p, &out)
+	if err != nil {
+		what := fmt.Sprintf("list successful runs of workflow %s %s", s.q.Workflow, s.where())
+		if st, ok := denied(err, resp); ok {
+			return fmt.Errorf("%s: GitHub answered %d: the token probably lacks `actions: read` permission, or workflow %s does not exist in %s/%s: %w",
+				what, st, s.q.Workflow, s.f.Owner, s.f.Repo, err)
+		}
+		return s.f.apiError(what, err, resp)
+	}
+	for _, run := range out.WorkflowRuns {
+		id := run.GetID()
+		if _, dup := s.runByID[id]; dup {
+			continue // listed twice as the list moved
+		}
+		s.runs = append(s.runs, run)
+		s.runByID[id] = run
+		if s.minRunID == 0 || id < s.minRunID {
+			s.minRunID = id
+		}
+		if c := run.GetCreatedAt().Time; !c.IsZero() && (s.oldestRun.IsZero() || c.Before(s.oldestRun)) {
+			s.oldestRun = c
+		}
+	}
+	s.runPages++
+	s.runsNext = resp.NextPage
+	s.logf("runs page %d: %d successful runs of %s %s (total %d)", page, len(out.WorkflowRuns), s.q.Workflow, s.where(), out.GetTotalCount())
+	return nil
+}
+
+// nextArtifacts lists the next page of the repository's artifacts named
+// s.name (https://docs.github.com/rest/actions/artifacts#list-artifacts-for-a-repository).
+func (s *search) nextArtifacts(ctx context.Context) error {
+	page := max(s.artsNext, 1)
+	v := url.Values{}
+	v.Set("name", s.name)
+	v.Set("per_page", strconv.Itoa(perPage))
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	p := fmt.Sprintf("repos/%s/%s/actions/artifacts?%s", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), v.Encode())
+	var out github.ArtifactList
+	resp, err := s.get(ctx, p, &out)
+	if err != nil {
+		return s.f.artifactsError(fmt.Sprintf("list %q artifacts", s.name), err, resp)
+	}
+	var page0 []*github.Artifact
+	for _, a := range out.Artifacts {
+		if a.GetName() != s.name {
+			continue // a server that ignores the name filter
+		}
+		if a.GetWorkflowRun().GetID() == 0 {
+			// An older GitHub Enterprise Server: no workflow_run in
+			// artifacts, so ask per run instead.
+			s.perRun = true
+			continue
+		}
+		page0 = append(page0, a)
+		runID := a.GetWorkflowRun().GetID()
+		s.byRun[runID] = append(s.byRun[runID], a)
+		if c := a.GetCreatedAt().Time; !c.IsZero() && (s.oldestArt.IsZero() || c.Before(s.oldestArt)) {
+			s.oldestArt = c
+		}
+	}
+	sortNewestFirst(page0)
+	s.arts = append(s.arts, page0...)
+	for _, arts := range s.byRun {
+		sortNewestFirst(arts)
+	}
+	s.artPages++
+	s.artsNext = resp.NextPage
+	s.logf("artifacts page %d: %d %q artifacts (total %d)", page, len(out.Artifacts), s.name, out.GetTotalCount())
+	return nil
+}
+
+// runArtifacts lists one run's artifacts named s.name
+// (https://docs.github.com/rest/actions/artifacts#list-workflow-run-artifacts).
+func (s *search) runArtifacts(ctx context.Context, runID int64) ([]*github.Artifact, error) {
+	v := url.Values{}
+	v.Set("name", s.name)
+	v.Set("per_page", strconv.Itoa(perPage))
+	p := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?%s", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), runID, v.Encode())
+	var out github.ArtifactList
+	resp, err := s.get(ctx, p, &out)
+	s.runLists++
+	if err != nil {
+		return nil, s.f.artifactsError(fmt.Sprintf("list %q artifacts of run %d", s.name, runID), err, resp)
+	}
+	var arts []*github.Artifact
+	for _, a := range out.Artifacts {
+		if a.GetName() == s.name {
+			arts = append(arts, a)
+		}
+	}
+	sortNewestFirst(arts)
+	return arts, nil
 }
 
 // fetch GETs a signed download URL with the plain client, reading at most
@@ -385,114 +825,12 @@ func (f *Finder) fetch(ctx context.Context, u *url.URL) ([]byte, int, error) {
 	return data, resp.StatusCode, nil
 }
 
-// nextRuns lists the next page of the workflow's successful runs on the
-// branch (https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow).
-func (s *search) nextRuns(ctx context.Context) error {
-	page := max(s.runsNext, 1)
-	v := url.Values{}
-	v.Set("status", "success")
-	v.Set("branch", s.q.Branch)
-	v.Set("exclude_pull_requests", "true")
-	v.Set("per_page", strconv.Itoa(perPage))
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	p := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs?%s",
-		url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), url.PathEscape(s.workflow), v.Encode())
-	var out github.WorkflowRuns
-	resp, err := s.f.get(ctx, p, &out)
-	if err != nil {
-		what := fmt.Sprintf("list successful runs of workflow %s on branch %s", s.q.Workflow, s.q.Branch)
-		if st, ok := denied(err, resp); ok {
-			return fmt.Errorf("%s: GitHub answered %d: the token probably lacks `actions: read` permission, or workflow %s does not exist in %s/%s: %w",
-				what, st, s.q.Workflow, s.f.Owner, s.f.Repo, err)
-		}
-		return s.f.apiError(what, err, resp)
-	}
-	s.runs = append(s.runs, out.WorkflowRuns...)
-	s.runPages++
-	s.runsNext = resp.NextPage
-	s.logf("runs page %d: %d successful runs of %s on %s (total %d)", page, len(out.WorkflowRuns), s.q.Workflow, s.q.Branch, out.GetTotalCount())
-	return nil
-}
-
-// nextArtifacts lists the next page of the repository's artifacts named
-// s.name (https://docs.github.com/rest/actions/artifacts#list-artifacts-for-a-repository).
-func (s *search) nextArtifacts(ctx context.Context) error {
-	page := max(s.artsNext, 1)
-	v := url.Values{}
-	v.Set("name", s.name)
-	v.Set("per_page", strconv.Itoa(perPage))
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	p := fmt.Sprintf("repos/%s/%s/actions/artifacts?%s", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), v.Encode())
-	var out github.ArtifactList
-	resp, err := s.f.get(ctx, p, &out)
-	if err != nil {
-		return s.f.artifactsError(fmt.Sprintf("list %q artifacts", s.name), err, resp)
-	}
-	for _, a := range out.Artifacts {
-		if a.GetName() != s.name {
-			continue // a server that ignores the name filter
-		}
-		if a.GetWorkflowRun().GetID() == 0 {
-			// An older GitHub Enterprise Server: no workflow_run in
-			// artifacts, so ask per run instead.
-			s.perRun = true
-			continue
-		}
-		runID := a.GetWorkflowRun().GetID()
-		s.byRun[runID] = append(s.byRun[runID], a)
-		if c := a.GetCreatedAt().Time; !c.IsZero() && (s.oldestArt.IsZero() || c.Before(s.oldestArt)) {
-			s.oldestArt = c
-		}
-	}
-	for _, arts := range s.byRun {
-		sortNewestFirst(arts)
-	}
-	s.artPages++
-	s.artsNext = resp.NextPage
-	s.logf("artifacts page %d: %d %q artifacts (total %d)", page, len(out.Artifacts), s.name, out.GetTotalCount())
-	return nil
-}
-
-// runArtifacts lists one run's artifacts named s.name
-// (https://docs.github.com/rest/actions/artifacts#list-workflow-run-artifacts),
-// for servers whose artifact list does not say which run an artifact
-// belongs to.
-func (s *search) runArtifacts(ctx context.Context, runID int64) ([]*github.Artifact, error) {
-	v := url.Values{}
-	v.Set("name", s.name)
-	v.Set("per_page", strconv.Itoa(perPage))
-	p := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?%s", url.PathEscape(s.f.Owner), url.PathEscape(s.f.Repo), runID, v.Encode())
-	var out github.ArtifactList
-	resp, err := s.f.get(ctx, p, &out)
-	if err != nil {
-		return nil, s.f.artifactsError(fmt.Sprintf("list %q artifacts of run %d", s.name, runID), err, resp)
-	}
-	var arts []*github.Artifact
-	for _, a := range out.Artifacts {
-		if a.GetName() == s.name {
-			arts = append(arts, a)
-		}
-	}
-	sortNewestFirst(arts)
-	return arts, nil
-}
-
 func sortNewestFirst(arts []*github.Artifact) {
 	slices.SortStableFunc(arts, func(a, b *github.Artifact) int {
 		if c := b.GetCreatedAt().Compare(a.GetCreatedAt().Time); c != 0 {
 			return c
 		}
-		switch {
-		case a.GetID() > b.GetID():
-			return -1
-		case a.GetID() < b.GetID():
-			return 1
-		}
-		return 0
+		return compareDesc(a.GetID(), b.GetID())
 	})
 }
 
@@ -595,4 +933,11 @@ func (f *Finder) logf(format string, args ...any) {
 	if f.Logf != nil {
 		f.Logf(format, args...)
 	}
+}
+
+func (f *Finder) maxCalls() int {
+	if f.MaxCalls > 0 {
+		return f.MaxCalls
+	}
+	return DefaultMaxCalls
 }

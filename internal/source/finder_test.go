@@ -94,7 +94,7 @@ func seq(from, to int64) []int64 {
 	}
 }
 
-var query = source.Query{Workflow: "deploy.yml", Branch: "main", ArtifactName: "deployment-state", ExcludeRunID: 999999}
+var query = source.Query{Workflow: "deploy.yml", Branch: "main", DefaultBranch: "main", ArtifactName: "deployment-state", ExcludeRunID: 999999}
 
 // skip is an expected Skipped: the run and a part of the reason.
 type skip struct {
@@ -285,6 +285,140 @@ func TestLastSuccessful(t *testing.T) {
 			},
 		},
 		{
+			name: "a re-run of an older run that succeeded after the newest run wins",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 3)
+				withArtifacts(t, sim, "prod", 1, 2, 3)
+				require.True(t, sim.Rerun(2, t0.Add(10*time.Hour), "success"))
+				sim.AddArtifact(2, "deployment-state", stateZip(t, "rerun02", "prod"), false)
+			},
+			wantRun: 2,
+			wantTag: "rerun02",
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/_apis/"), "one download")
+			},
+		},
+		{
+			name: "a re-run older than every listed run is fetched alone",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 130)
+				withArtifacts(t, sim, "prod", seq(1, 130)...)
+				require.True(t, sim.Rerun(5, t0.Add(200*time.Hour), "success"))
+				sim.AddArtifact(5, "deployment-state", stateZip(t, "rerun05", "prod"), false)
+			},
+			wantRun:   5,
+			wantTag:   "rerun05",
+			wantCalls: 5,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/actions/runs/5"), "run 5 is asked for alone")
+				assert.Equal(t, 1, sim.CallCount("/actions/workflows/"), "not found by paging")
+			},
+		},
+		{
+			name: "a re-run of another workflow's old run is asked for, then left",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 100, 130)
+				withArtifacts(t, sim, "prod", seq(101, 230)...)
+				sim.AddRun(ghsim.Run{ID: 5, WorkflowPath: ".github/workflows/other.yml", HeadBranch: "main", Conclusion: "success", CreatedAt: t0})
+				require.True(t, sim.Rerun(5, t0.Add(500*time.Hour), "success"))
+				sim.AddArtifact(5, "deployment-state", stateZip(t, "other05", "prod"), false)
+			},
+			wantRun: 230,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/actions/runs/5"))
+			},
+		},
+		{
+			name: "a re-run that failed is no source, its first attempt neither",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 3)
+				withArtifacts(t, sim, "prod", 1, 2, 3)
+				require.True(t, sim.Rerun(3, t0.Add(10*time.Hour), "failure"))
+			},
+			wantRun: 2,
+		},
+		{
+			name: "a tag: runs on any ref count",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				sim.AddTag("v1.3.0", "")
+				for i, ref := range []string{"v1.1.0", "main", "v1.2.0"} {
+					id := int64(i + 1)
+					sim.AddRun(ghsim.Run{ID: id, WorkflowID: workflowID, HeadBranch: ref, Conclusion: "success", CreatedAt: t0.Add(time.Duration(id) * time.Hour)})
+				}
+				withArtifacts(t, sim, "prod", 1, 2, 3)
+				withArtifacts(t, sim, "dev", 2)
+			},
+			query:   func(q *source.Query) { q.Branch, q.Environment = "v1.3.0", "prod" },
+			wantRun: 3,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/git/ref/tags/v1.3.0"))
+				assert.Equal(t, 2, sim.CallCount("/actions/workflows/"), "listed again without the branch filter")
+			},
+		},
+		{
+			name: "a branch that is no tag keeps its filter",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 1)
+				withArtifacts(t, sim, "prod", 1)
+				sim.AddRun(ghsim.Run{ID: 2, WorkflowID: workflowID, HeadBranch: "release/2", Conclusion: "success", CreatedAt: t0.Add(2 * time.Hour)})
+				sim.AddRun(ghsim.Run{ID: 3, WorkflowID: workflowID, HeadBranch: "v9", Conclusion: "success", CreatedAt: t0.Add(3 * time.Hour)})
+				withArtifacts(t, sim, "prod", 2, 3)
+			},
+			query:   func(q *source.Query) { q.Branch, q.DefaultBranch = "release/2", "main" },
+			wantRun: 2,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 1, sim.CallCount("/git/ref/tags/release/2"))
+				assert.Equal(t, 1, sim.CallCount("/actions/workflows/"))
+			},
+		},
+		{
+			name: "the default branch is not looked up",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 1)
+				withArtifacts(t, sim, "prod", 1)
+			},
+			wantRun: 1,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Zero(t, sim.CallCount("/git/"))
+			},
+		},
+		{
+			name: "any ref asked explicitly",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 1)
+				withArtifacts(t, sim, "prod", 1)
+				sim.AddRun(ghsim.Run{ID: 2, WorkflowID: workflowID, HeadBranch: "hotfix", Conclusion: "success", CreatedAt: t0.Add(2 * time.Hour)})
+				withArtifacts(t, sim, "prod", 2)
+			},
+			query:   func(q *source.Query) { q.Branch = source.AnyRef },
+			wantRun: 2,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Zero(t, sim.CallCount("/git/"))
+				for _, c := range sim.Calls() {
+					assert.NotContains(t, c.Query, "branch=", "%s: no branch filter", c.Path)
+				}
+			},
+		},
+		{
+			name: "busy repository: after 3 pages of other artifacts, each run's own list",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 4)
+				withArtifacts(t, sim, "prod", 1, 2, 3) // run 4 has none
+				for i := int64(1001); i <= 1600; i++ {
+					sim.AddRun(ghsim.Run{ID: i, WorkflowPath: ".github/workflows/other.yml", HeadBranch: "main", Conclusion: "success", CreatedAt: t0.Add(time.Duration(i) * time.Minute)})
+					sim.AddArtifact(i, "deployment-state", stateZip(t, tagOf(i), "prod"), false)
+				}
+			},
+			wantRun:   3,
+			wantSkips: []skip{{4, "no deployment-state artifact"}},
+			wantCalls: 9,
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 3, listings(sim), "the fast path stops after 3 pages")
+				assert.Equal(t, 1, sim.CallCount("/actions/runs/4/artifacts"), "run 4 asked for its own")
+				assert.Equal(t, 1, sim.CallCount("/actions/runs/3/artifacts"), "then run 3")
+			},
+		},
+		{
 			name: "too large artifact is passed over",
 			setup: func(t *testing.T, sim *ghsim.Server, f *source.Finder) {
 				f.MaxArtifactBytes = 2000
@@ -401,13 +535,16 @@ func TestLastSuccessfulDeploymentFields(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, skipped)
 	want := source.Deployment{
-		RunID:      2,
-		RunNumber:  2,
-		RunURL:     strings.TrimSuffix(sim.APIURL(), ghsim.APIPrefix) + "/acme/shop/actions/runs/2",
-		HeadSHA:    fmt.Sprintf("%040x", 2),
-		CreatedAt:  t0.Add(2 * time.Hour),
-		ArtifactID: artifactID,
-		State:      state("abc123d", "prod"),
+		RunID:       2,
+		RunNumber:   2,
+		RunAttempt:  1,
+		RunURL:      strings.TrimSuffix(sim.APIURL(), ghsim.APIPrefix) + "/acme/shop/actions/runs/2",
+		HeadBranch:  "main",
+		HeadSHA:     fmt.Sprintf("%040x", 2),
+		CreatedAt:   t0.Add(2 * time.Hour),
+		SucceededAt: t0.Add(2*time.Hour + time.Minute), // the simulator uploads an artifact a minute into its run
+		ArtifactID:  artifactID,
+		State:       state("abc123d", "prod"),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("deployment (-want +got):\n%s", diff)
@@ -419,6 +556,7 @@ func TestLastSuccessfulErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
+		opts       []ghsim.Option
 		setup      func(t *testing.T, sim *ghsim.Server, f *source.Finder)
 		query      func(q *source.Query)
 		wantNoPrev bool     // errors.Is ErrNoPreviousDeployment
@@ -455,32 +593,55 @@ func TestLastSuccessfulErrors(t *testing.T) {
 			wantSkips:  []skip{{2, "artifact expired"}, {1, "not a zip archive"}},
 		},
 		{
-			name: "search bound reached",
+			name: "no artifact at all: one page of runs settles it",
 			setup: func(t *testing.T, sim *ghsim.Server, f *source.Finder) {
-				f.MaxPages = 2
 				addRuns(sim, 0, 250)
 			},
 			wantNoPrev: true,
-			wantErr:    []string{"searched 200 runs", "stops after 2 pages"},
-			wantSkips:  skipsFor(seq(250, 51), "no deployment-state artifact"),
+			wantErr:    []string{"searched 100 runs"},
+			wantSkips:  skipsFor(seq(250, 151), "no deployment-state artifact"),
 			check: func(t *testing.T, sim *ghsim.Server) {
-				assert.Equal(t, 2, sim.CallCount("/actions/workflows/"))
-				assert.Equal(t, 3, len(sim.Calls()))
+				assert.Equal(t, 2, len(sim.Calls()), "the complete, empty artifact list says no run has one")
 			},
 		},
 		{
-			name: "artifact pages bound reached",
+			name: "request bound reached",
 			setup: func(t *testing.T, sim *ghsim.Server, f *source.Finder) {
-				f.MaxPages = 1
+				f.MaxCalls = 4
 				addRuns(sim, 0, 1)
 				withArtifacts(t, sim, "prod", 1)
-				for i := int64(1001); i <= 1120; i++ {
+				for i := int64(1001); i <= 1350; i++ {
 					sim.AddRun(ghsim.Run{ID: i, WorkflowPath: ".github/workflows/preview.yml", HeadBranch: "main", Conclusion: "success", CreatedAt: t0.Add(time.Duration(i) * time.Hour)})
 					sim.AddArtifact(i, "deployment-state", stateZip(t, tagOf(i), "preview"), false)
 				}
 			},
 			wantNoPrev: true,
-			wantErr:    []string{"searched 0 runs", "stopped after 1 pages of \"deployment-state\" artifacts"},
+			wantErr:    []string{"searched 0 runs", "stops after 4 GitHub requests"},
+			check: func(t *testing.T, sim *ghsim.Server) {
+				assert.Equal(t, 4, len(sim.Calls()))
+			},
+		},
+		{
+			name: "runs asked one by one, within the request bound",
+			opts: []ghsim.Option{ghsim.WithoutArtifactWorkflowRun()},
+			setup: func(t *testing.T, sim *ghsim.Server, f *source.Finder) {
+				f.MaxCalls = 10
+				addRuns(sim, 0, 20)
+				withArtifacts(t, sim, "prod", 1) // listed without its run: each run must be asked
+			},
+			wantNoPrev: true,
+			wantErr:    []string{"searched 8 runs", "stops after 10 GitHub requests"},
+			wantSkips:  skipsFor(seq(20, 13), "no deployment-state artifact"),
+		},
+		{
+			name: "tag lookup fails: an error, not a guess",
+			setup: func(t *testing.T, sim *ghsim.Server, _ *source.Finder) {
+				addRuns(sim, 0, 1)
+				withArtifacts(t, sim, "prod", 1)
+				sim.FailNext("/git/ref/tags/", 10, http.StatusInternalServerError, nil)
+			},
+			query:   func(q *source.Query) { q.Branch, q.DefaultBranch = "v2", "main" },
+			wantErr: []string{"look up tag v2", "500"},
 		},
 		{
 			name: "invalid token",
@@ -551,7 +712,7 @@ func TestLastSuccessfulErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim, f := newFinder(t)
+			sim, f := newFinder(t, tt.opts...)
 			tt.setup(t, sim, f)
 			q := query
 			if tt.query != nil {

@@ -162,9 +162,12 @@ func (s *Server) runJSON(r Run, full bool) object {
 	if r.Conclusion != "" {
 		conclusion = r.Conclusion
 	}
-	updated := r.CreatedAt
-	if r.Status == "completed" {
-		updated = r.CreatedAt.Add(2 * time.Minute)
+	updated := r.UpdatedAt
+	if updated.IsZero() {
+		updated = r.RunStartedAt
+		if r.Status == "completed" {
+			updated = r.RunStartedAt.Add(2 * time.Minute)
+		}
 	}
 	o := object{
 		"id":                  r.ID,
@@ -188,7 +191,7 @@ func (s *Server) runJSON(r Run, full bool) object {
 		"updated_at":          timeJSON(updated),
 		"actor":               s.userJSON(r.Actor),
 		"run_attempt":         r.RunAttempt,
-		"run_started_at":      timeJSON(r.CreatedAt),
+		"run_started_at":      timeJSON(r.RunStartedAt),
 		"triggering_actor":    s.userJSON(r.Actor),
 		"jobs_url":            u + "/jobs",
 		"logs_url":            u + "/logs",
@@ -224,6 +227,36 @@ func (s *Server) runJSON(r Run, full bool) object {
 		o["referenced_workflows"] = refs
 	}
 	return o
+}
+
+// branchJSON is the answer to GET /repos/{owner}/{repo}/branches/{branch}
+// (branch-with-protection), with the keys clients read.
+func (s *Server) branchJSON(name, sha string) object {
+	u := s.apiURL + "/repos/" + s.fullName()
+	return object{
+		"name": name,
+		"commit": object{
+			"sha":      sha,
+			"node_id":  nodeID("Commit", stableID(sha)),
+			"url":      u + "/commits/" + sha,
+			"html_url": s.webURL + "/" + s.fullName() + "/commit/" + sha,
+		},
+		"_links":         object{"self": u + "/branches/" + name, "html": s.webURL + "/" + s.fullName() + "/tree/" + name},
+		"protected":      false,
+		"protection":     object{"enabled": false, "required_status_checks": object{"enforcement_level": "off", "contexts": []any{}, "checks": []any{}}},
+		"protection_url": u + "/branches/" + name + "/protection",
+	}
+}
+
+// refJSON is a git-ref object for a lightweight tag or a branch.
+func (s *Server) refJSON(ref, sha string) object {
+	u := s.apiURL + "/repos/" + s.fullName() + "/git"
+	return object{
+		"ref":     ref,
+		"node_id": base64.StdEncoding.EncodeToString([]byte("04:Ref" + ref)),
+		"url":     u + "/" + ref,
+		"object":  object{"type": "commit", "sha": sha, "url": u + "/commits/" + sha},
+	}
 }
 
 // artifactJSON is an artifact object; run is the run it belongs to, when

@@ -51,7 +51,7 @@ const artifactRetention = 90 * 24 * time.Hour
 // .github/workflows/deploy.yml, WorkflowID derived from the path, Name
 // "Deploy", Event push, Status completed, HeadSHA a stable fake SHA,
 // CreatedAt the simulator's clock, HeadRepository owner/repo, Actor octocat,
-// DisplayTitle from the SHA, RunAttempt 1.
+// DisplayTitle from the SHA, RunAttempt 1, RunStartedAt CreatedAt.
 type Run struct {
 	ID             int64
 	RunNumber      int64
@@ -68,6 +68,12 @@ type Run struct {
 	Actor          string
 	DisplayTitle   string
 	RunAttempt     int64 // default 1; above 1 gives the run a previous_attempt_url
+	// RunStartedAt is when the latest attempt started (default CreatedAt);
+	// a re-run keeps the run's ID and CreatedAt and moves this.
+	RunStartedAt time.Time
+	// UpdatedAt is the run's last change (default: two minutes after
+	// RunStartedAt once completed, else RunStartedAt).
+	UpdatedAt time.Time
 	// ReferencedWorkflows are the reusable workflows the run called.
 	ReferencedWorkflows []ReferencedWorkflow
 }
@@ -126,6 +132,8 @@ type Server struct {
 	nextRunID      int64
 	artifacts      map[int64]*artifact
 	nextArtifactID int64
+	branches       map[string]string // name → SHA, besides the default and the runs' head branches
+	tags           map[string]string // name → SHA
 	latency        time.Duration
 	failures       []*failure
 	expireLinks    int
@@ -162,6 +170,8 @@ func New(owner, repo string, opts ...Option) *Server {
 		runs:           map[int64]*Run{},
 		nextRunID:      9_000_000_001,
 		artifacts:      map[int64]*artifact{},
+		branches:       map[string]string{},
+		tags:           map[string]string{},
 		nextArtifactID: 1_000_001,
 		key:            make([]byte, 32),
 	}
@@ -257,6 +267,11 @@ func (s *Server) AddRun(r Run) {
 	if r.RunAttempt == 0 {
 		r.RunAttempt = 1
 	}
+	if r.RunStartedAt.IsZero() {
+		r.RunStartedAt = r.CreatedAt
+	}
+	r.RunStartedAt = r.RunStartedAt.UTC().Truncate(time.Second)
+	r.UpdatedAt = r.UpdatedAt.UTC().Truncate(time.Second)
 	r.ReferencedWorkflows = slices.Clone(r.ReferencedWorkflows)
 	if r.DisplayTitle == "" {
 		r.DisplayTitle = "Deploy " + r.HeadSHA[:min(7, len(r.HeadSHA))]
@@ -264,10 +279,53 @@ func (s *Server) AddRun(r Run) {
 	s.runs[r.ID] = &r
 }
 
+// Rerun re-runs run id, as "Re-run all jobs" does: the run keeps its ID,
+// run number and created_at (so its place in the list of runs); its
+// run_attempt goes up by one, run_started_at becomes at, and it completes
+// two minutes later with conclusion. Artifacts added afterwards belong to
+// the new attempt. It reports whether the run exists.
+func (s *Server) Rerun(id int64, at time.Time, conclusion string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.runs[id]
+	if !ok {
+		return false
+	}
+	r.RunAttempt++
+	r.RunStartedAt = at.UTC().Truncate(time.Second)
+	r.UpdatedAt = r.RunStartedAt.Add(2 * time.Minute)
+	r.Status, r.Conclusion = "completed", conclusion
+	return true
+}
+
+// AddBranch adds a branch of the repository, pointing at sha (a fake one
+// when empty). The default branch and the head branches of runs not on a
+// tag exist without it.
+func (s *Server) AddBranch(name, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sha == "" {
+		sha = fakeSHA("branch/" + name)
+	}
+	s.branches[name] = sha
+}
+
+// AddTag adds a lightweight tag of the repository, pointing at sha (a fake
+// one when empty). A run triggered by pushing the tag has its name as
+// HeadBranch, as on GitHub.
+func (s *Server) AddTag(name, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sha == "" {
+		sha = fakeSHA("tag/" + name)
+	}
+	s.tags[name] = sha
+}
+
 // AddArtifact adds an artifact named name, holding zip, to run runID, and
-// returns its ID. It is created a minute after the run started (later for
-// each further artifact of the run); an expired artifact is listed with
-// expired: true and its download answers 410 Gone.
+// returns its ID. It is created a minute after the run's latest attempt
+// started (later for each further artifact of the run); an expired
+// artifact is listed with expired: true and its download answers 410 Gone.
 func (s *Server) AddArtifact(runID int64, name string, zip []byte, expired bool) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,7 +339,7 @@ func (s *Server) AddArtifact(runID int64, name string, zip []byte, expired bool)
 				n++
 			}
 		}
-		a.createdAt = run.CreatedAt.Add(time.Minute + time.Duration(n)*time.Second)
+		a.createdAt = run.RunStartedAt.Add(time.Minute + time.Duration(n)*time.Second)
 	}
 	// Keep expired and expires_at consistent whatever the run's age.
 	a.expiresAt = a.createdAt.Add(artifactRetention)
@@ -483,6 +541,8 @@ func authorized(header, tok string) bool {
 func (s *Server) routes() {
 	p := APIPrefix + "/repos/{owner}/{repo}"
 	s.mux.HandleFunc("GET "+p, s.repoOnly(s.getRepo))
+	s.mux.HandleFunc("GET "+p+"/branches/{branch...}", s.repoOnly(s.getBranch))
+	s.mux.HandleFunc("GET "+p+"/git/ref/{ref...}", s.repoOnly(s.getRef))
 	s.mux.HandleFunc("GET "+p+"/actions/workflows/{workflow}/runs", s.repoOnly(s.listWorkflowRuns))
 	s.mux.HandleFunc("GET "+p+"/actions/runs/{run}", s.repoOnly(s.getRun))
 	s.mux.HandleFunc("GET "+p+"/actions/runs/{run}/artifacts", s.repoOnly(s.listRunArtifacts))
@@ -509,6 +569,68 @@ func (s *Server) getRepo(w http.ResponseWriter, _ *http.Request) {
 	branch := s.defaultBranch
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.fullRepoJSON(branch))
+}
+
+// branchSHA returns the commit a branch points at, if it exists: the
+// default branch, an added one, or a run's head branch that is not a tag.
+func (s *Server) branchSHA(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sha, ok := s.branches[name]; ok {
+		return sha, true
+	}
+	if name == s.defaultBranch {
+		return fakeSHA("branch/" + name), true
+	}
+	if _, tag := s.tags[name]; tag {
+		return "", false
+	}
+	var newest *Run
+	for _, r := range s.runs {
+		if r.HeadBranch == name && (newest == nil || r.CreatedAt.After(newest.CreatedAt)) {
+			newest = r
+		}
+	}
+	if newest == nil {
+		return "", false
+	}
+	return newest.HeadSHA, true
+}
+
+// getBranch answers GET /repos/{owner}/{repo}/branches/{branch}
+// (https://docs.github.com/rest/branches/branches#get-a-branch), in short.
+func (s *Server) getBranch(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("branch")
+	sha, ok := s.branchSHA(name)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, errorJSON(http.StatusNotFound, "Branch not found",
+			"https://docs.github.com/rest/branches/branches#get-a-branch"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.branchJSON(name, sha))
+}
+
+// getRef answers GET /repos/{owner}/{repo}/git/ref/{ref}
+// (https://docs.github.com/rest/git/refs#get-a-reference) for heads/… and
+// tags/…: an exact match, or 404.
+func (s *Server) getRef(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("ref")
+	var sha string
+	var ok bool
+	switch {
+	case strings.HasPrefix(ref, "heads/"):
+		sha, ok = s.branchSHA(strings.TrimPrefix(ref, "heads/"))
+	case strings.HasPrefix(ref, "tags/"):
+		s.mu.Lock()
+		sha, ok = s.tags[strings.TrimPrefix(ref, "tags/")]
+		s.mu.Unlock()
+	}
+	if !ok {
+		writeJSON(w, http.StatusNotFound, errorJSON(http.StatusNotFound, "Not Found",
+			"https://docs.github.com/rest/git/refs#get-a-reference"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.refJSON("refs/"+ref, sha))
 }
 
 // workflowFile is the file name of a workflow path such as

@@ -495,3 +495,69 @@ func TestPerPageIsCappedAt100(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, runs.WorkflowRuns, 30, "default per_page")
 }
+
+func TestRerun(t *testing.T) {
+	t.Parallel()
+	sim := runsSim(t)
+	gh := newClient(t, sim)
+	later := t0.Add(48 * time.Hour)
+	require.True(t, sim.Rerun(1, later, "success"))
+	assert.False(t, sim.Rerun(99, later, "success"), "no such run")
+	id := sim.AddArtifact(1, "deployment-state", []byte("zip"), false)
+
+	run, _, err := gh.Actions.GetWorkflowRunByID(t.Context(), "acme", "shop", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, run.GetRunAttempt())
+	assert.Equal(t, t0, run.GetCreatedAt().Time, "a re-run keeps created_at")
+	assert.Equal(t, later, run.GetRunStartedAt().Time)
+	assert.Equal(t, later.Add(2*time.Minute), run.GetUpdatedAt().Time)
+	assert.Contains(t, run.GetPreviousAttemptURL(), "/actions/runs/1/attempts/1")
+
+	runs, _, err := gh.Actions.ListWorkflowRunsByFileName(t.Context(), "acme", "shop", "deploy.yml", &github.ListWorkflowRunsOptions{Status: "success"})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{5, 4, 3, 1}, runIDs(runs), "the list stays ordered by creation")
+
+	art, _, err := gh.Actions.GetArtifact(t.Context(), "acme", "shop", id)
+	require.NoError(t, err)
+	assert.Equal(t, later.Add(time.Minute), art.GetCreatedAt().Time, "the new attempt's artifact")
+
+	require.True(t, sim.Rerun(5, later, "failure"))
+	runs, _, err = gh.Actions.ListWorkflowRunsByFileName(t.Context(), "acme", "shop", "deploy.yml", &github.ListWorkflowRunsOptions{Status: "success"})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{4, 3, 1}, runIDs(runs), "a failed re-run is no longer successful")
+}
+
+func TestBranchesAndTags(t *testing.T) {
+	t.Parallel()
+	sim := runsSim(t)
+	sim.AddTag("v1.0.0", "")
+	sim.AddBranch("release/1", "")
+	sim.AddRun(ghsim.Run{ID: 7, HeadBranch: "v1.0.0", Conclusion: "success", CreatedAt: t0.Add(20 * time.Hour)})
+	gh := newClient(t, sim)
+	for _, tc := range []struct {
+		branch string
+		ok     bool
+	}{{"main", true}, {"feature", true}, {"release/1", true}, {"v1.0.0", false}, {"nowhere", false}} {
+		b, resp, err := gh.Repositories.GetBranch(t.Context(), "acme", "shop", tc.branch, 0)
+		if !tc.ok {
+			require.Error(t, err, tc.branch)
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode, tc.branch)
+			continue
+		}
+		require.NoError(t, err, tc.branch)
+		assert.Equal(t, tc.branch, b.GetName())
+		assert.Len(t, b.GetCommit().GetSHA(), 40)
+	}
+	ref, _, err := gh.Git.GetRef(t.Context(), "acme", "shop", "tags/v1.0.0")
+	require.NoError(t, err)
+	assert.Equal(t, "refs/tags/v1.0.0", ref.GetRef())
+	assert.Equal(t, "commit", ref.GetObject().GetType())
+	for _, missing := range []string{"tags/v1.0", "tags/main", "heads/v1.0.0"} {
+		_, resp, err := gh.Git.GetRef(t.Context(), "acme", "shop", missing)
+		require.Error(t, err, missing)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, missing)
+	}
+	ref, _, err = gh.Git.GetRef(t.Context(), "acme", "shop", "heads/release/1")
+	require.NoError(t, err)
+	assert.Equal(t, "refs/heads/release/1", ref.GetRef())
+}
