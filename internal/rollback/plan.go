@@ -84,8 +84,14 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 			}
 		}
 	}()
-	// Until the GitHub chain names the tag, describe the candidates ahead.
-	speculate := cfg.Revision == "" && cfg.ImageTag == ""
+	// Until the GitHub chain names the tag, describe the likeliest
+	// candidates ahead: one wave of the describe limiter, shared by the
+	// services, so that speculation never spends much of ECS's request
+	// budget (a recorded task definition may make it needless).
+	speculate := 0
+	if cfg.Revision == "" && cfg.ImageTag == "" {
+		speculate = min(cfg.MaxRevisions, max(2, r.describeConcurrency()/max(len(cfg.Services), 1)))
+	}
 	services, err := ecsread.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
 	if err != nil && len(services) == 0 {
 		cancelSrc()
@@ -152,7 +158,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 
 // prepare reads the service's current revision and the ACTIVE revisions
 // below it.
-func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Service, speculate bool, lim *ecsread.Limiter) (prepared, *failure) {
+func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Service, speculate int, lim *ecsread.Limiter) (prepared, *failure) {
 	out := prepared{revs: r.ECS, lim: lim}
 	family, number, err := revision.ParseARN(svc.TaskDefinition)
 	if err != nil {
@@ -160,11 +166,11 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Ser
 	}
 	out.family = family
 	out.inProg = inProgress(svc)
-	if speculate {
+	if speculate > 0 {
 		// The GitHub chain is still looking for the tag and the list of
 		// ACTIVE revisions is not in yet: describe the revisions most likely
 		// to be candidates now. The list still decides which count.
-		out.revs, out.stop = ecsread.Prefetch(ctx, r.ECS, ecsread.LikelyCandidates(svc.TaskDefinition, number, cfg.MaxRevisions), lim)
+		out.revs, out.stop = ecsread.Prefetch(ctx, r.ECS, ecsread.LikelyCandidates(svc.TaskDefinition, number, speculate), lim)
 	}
 
 	var (
