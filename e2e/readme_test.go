@@ -224,7 +224,9 @@ func TestReadmeListsEveryReason(t *testing.T) {
 			t.Logf("reason %q is not listed: %s", r, why)
 			continue
 		}
-		assert.Contains(t, outputs, "`"+r+"`", "reason %q (%s) is missing from the README's Outputs section", r, reasons[r])
+		if !strings.Contains(outputs, "`"+r+"`") {
+			t.Errorf("reason %q (declared in %s) is missing from the README's Outputs section", r, reasons[r])
+		}
 	}
 
 	_, list, ok := strings.Cut(outputs, "**Reasons.**")
@@ -236,8 +238,9 @@ func TestReadmeListsEveryReason(t *testing.T) {
 		if m[1] == "record" { // the command the record-failed reason belongs to
 			continue
 		}
-		_, known := reasons[m[1]]
-		assert.True(t, known, "the README lists reason %q, which the code does not declare", m[1])
+		if _, known := reasons[m[1]]; !known {
+			t.Errorf("the README lists reason %q, which the code does not declare", m[1])
+		}
 	}
 }
 
