@@ -415,7 +415,8 @@ func TestExamplesConcurrencyAndTriggers(t *testing.T) {
 }
 
 // TestReadmeQuickStartMatchesExamples keeps the README's quick start a
-// verbatim excerpt of the example files.
+// verbatim excerpt of the example files, and its call of the reusable
+// workflow one the workflow accepts.
 func TestReadmeQuickStartMatchesExamples(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("README.md")
@@ -424,7 +425,7 @@ func TestReadmeQuickStartMatchesExamples(t *testing.T) {
 	require.True(t, ok)
 	quick, _, _ = strings.Cut(quick, "\n## ")
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(quick, -1)
-	require.Len(t, blocks, 2)
+	require.Len(t, blocks, 4, "record, auto rollback, manual rollback, reusable workflow")
 
 	deploy, err := os.ReadFile("examples/deploy.yml")
 	require.NoError(t, err)
@@ -432,6 +433,37 @@ func TestReadmeQuickStartMatchesExamples(t *testing.T) {
 	auto, err := os.ReadFile("examples/auto-rollback.yml")
 	require.NoError(t, err)
 	assert.Equal(t, string(auto), blocks[1][1], "the auto-rollback snippet is examples/auto-rollback.yml")
+	manual, err := os.ReadFile("examples/manual-rollback.yml")
+	require.NoError(t, err)
+	assert.Contains(t, string(manual), blocks[2][1], "the manual-rollback snippet is an excerpt of examples/manual-rollback.yml")
+
+	// The call of the reusable workflow: its inputs, the required ones, and
+	// the permissions the workflow's job needs.
+	var caller struct {
+		Jobs map[string]struct {
+			Uses        string
+			Permissions map[string]string
+			With        map[string]any
+		}
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(blocks[3][1]), &caller), "the reusable-workflow snippet is YAML")
+	require.Len(t, caller.Jobs, 1)
+	reusable := readWorkflow(t, ".github/workflows/rollback.yml")
+	declared := reusable.On["workflow_call"].(map[string]any)["inputs"].(map[string]any)
+	for _, j := range caller.Jobs {
+		assert.Equal(t, "deplight/ecs-rollback/.github/workflows/rollback.yml@v1", j.Uses)
+		for name := range j.With {
+			assert.Contains(t, declared, name, "the snippet passes %q, an input of the reusable workflow", name)
+		}
+		for name, spec := range declared {
+			if req, _ := spec.(map[string]any)["required"].(bool); req {
+				assert.Contains(t, j.With, name, "the snippet passes the required input %q", name)
+			}
+		}
+		for _, rj := range reusable.Jobs {
+			assert.Equal(t, rj.Permissions, j.Permissions, "the caller grants what the reusable workflow's job asks for")
+		}
+	}
 }
 
 // TestReusableWorkflowDriftCheck runs the drift-check script of the reusable
