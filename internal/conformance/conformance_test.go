@@ -244,13 +244,17 @@ func TestGitHubOpenAPIResponses(t *testing.T) {
 			edit: func(s string) string { return strings.Replace(s, `"expired": false`, `"expired": "no"`, 1) },
 			want: `expired: want boolean, got the string "no"`},
 		{fixture: "rest-get-artifact.json", path: "/repos/o/r/actions/artifacts/11",
-			edit: func(s string) string { return strings.Replace(s, `"expired": false`, `"expired": false, "deleted": true`, 1) },
+			edit: func(s string) string {
+				return strings.Replace(s, `"expired": false`, `"expired": false, "deleted": true`, 1)
+			},
 			want: "deleted: member not in the schema"},
 		{fixture: "rest-get-artifact.json", path: "/repos/o/r/actions/artifacts/11",
 			edit: func(s string) string { return strings.Replace(s, `"name": "Rails",`, ``, 1) },
 			want: "name: required member missing"},
 		{fixture: "rest-get-workflow-run.json", path: "/repos/o/r/actions/runs/30433642",
-			edit: func(s string) string { return strings.Replace(s, `"created_at": "2020-01-22T19:33:08Z"`, `"created_at": "22/01/2020"`, 1) },
+			edit: func(s string) string {
+				return strings.Replace(s, `"created_at": "2020-01-22T19:33:08Z"`, `"created_at": "22/01/2020"`, 1)
+			},
 			want: `created_at: "22/01/2020" is not an RFC 3339 date-time`},
 	}
 	for _, tt := range tests {
