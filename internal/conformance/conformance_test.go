@@ -286,3 +286,43 @@ func TestGitHubOpenAPIResponses(t *testing.T) {
 		assert.Contains(t, conformance.Join(d.GitHub.CheckResponse("GET", path, 500, jsonHeader, []byte(`{"error":"boom"}`))), "error: member not in the schema")
 	})
 }
+
+func TestGitHubWebhookSchemas(t *testing.T) {
+	t.Parallel()
+	d := defs(t)
+	raw, err := os.ReadFile("../../testdata/events/event-workflow_run-completed-1-success.json")
+	require.NoError(t, err)
+	ok := string(raw)
+	tests := []struct {
+		name, event, payload, want string
+	}{
+		{name: "published example", event: "workflow_run", payload: ok},
+		{name: "wrong conclusion", event: "workflow_run", payload: strings.Replace(ok, `"conclusion": "success"`, `"conclusion": "exploded"`, 1),
+			want: `workflow_run.conclusion: the string "exploded" is not one of`},
+		{name: "id as text", event: "workflow_run", payload: strings.Replace(ok, `"run_attempt": 1`, `"run_attempt": "1"`, 1),
+			want: `workflow_run.run_attempt: want integer, got the string "1"`},
+		{name: "no such event", event: "deploy_rollback", payload: `{}`, want: "no webhook deploy-rollback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.payload != ok {
+				require.NotEqual(t, ok, tt.payload, "the edit applies")
+			}
+			vs := d.Webhooks.CheckWebhook(tt.event, []byte(tt.payload))
+			if tt.want == "" {
+				assert.Empty(t, vs, conformance.Join(vs))
+				return
+			}
+			assert.Contains(t, conformance.Join(vs), tt.want)
+		})
+	}
+}
+
+func TestInstallHintNamesThePinnedPackages(t *testing.T) {
+	t.Setenv(conformance.EnvNPMDir, "/opt/defs")
+	hint := conformance.InstallHint()
+	for _, want := range []string{"pip install botocore", "npm install --prefix /opt/defs", conformance.OpenAPIPackage, conformance.OpenAPIWebhooksPackage, conformance.WebhooksExamplesPackage} {
+		assert.Contains(t, hint, want)
+	}
+}
