@@ -109,6 +109,7 @@ func newBenchScenario(tb testing.TB, latency, settle time.Duration) *benchScenar
 
 	sc.gh = ghsim.New(owner, repoName, ghsim.WithToken(token), ghsim.WithDefaultBranch("main"))
 	tb.Cleanup(sc.gh.Close)
+	checkConformance(tb, peers{ecs: sc.ecs, gh: sc.gh})
 	day0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
 	for i := range benchRuns {
 		id := int64(4001 + i)

@@ -28,10 +28,11 @@ func startMoto(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
+		const install = "install it with: pip install 'moto[server]==5.2.1'"
 		if os.Getenv("CI") != "" {
-			t.Fatalf("moto_server is required in CI: %v", err)
+			t.Fatalf("moto_server is required in CI (%v); %s", err, install)
 		}
-		t.Skip("moto_server is not installed")
+		t.Skipf("moto_server is not installed, so the action is not tried against moto; %s", install)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -46,6 +46,12 @@ func pushEvent(t *testing.T, ref, commit string) map[string]any {
 	}
 	repo := ev["repository"].(map[string]any)
 	repo["name"], repo["full_name"], repo["default_branch"], repo["master_branch"] = repoName, owner+"/"+repoName, "main", "main"
+	// Members the webhook schema requires that the published examples predate.
+	for k, v := range map[string]any{"has_discussions": false, "topics": []any{}, "visibility": "public"} {
+		if _, ok := repo[k]; !ok {
+			repo[k] = v
+		}
+	}
 	repo["owner"].(map[string]any)["login"] = owner
 	return ev
 }

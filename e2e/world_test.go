@@ -177,6 +177,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 		HeadBranch: "main", HeadSHA: sha("f5f5f5f"), Event: "push", Status: "completed", Conclusion: "failure",
 		CreatedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
 	})
+	checkConformance(t, peers{ecs: w.ecs, ecr: w.ecr, cd: w.cd, gh: w.gh})
 	w.event = w.failedRunEvent()
 	w.env = map[string]string{}
 	return w

@@ -238,7 +238,7 @@ func TestStopWithRollback(t *testing.T) {
 	assert.Equal(t, cdsim.StatusStopped, stopped.Status)
 	assert.Equal(t, rb, stopped.RollbackID)
 	rollback, _ := s.Deployment(rb)
-	assert.Equal(t, "autoRollback", rollback.Creator)
+	assert.Equal(t, "codeDeployRollback", rollback.Creator)
 	assert.Equal(t, id, rollback.RollbackOf)
 
 	// A deployment that has ended cannot be stopped.

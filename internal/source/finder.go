@@ -628,6 +628,9 @@ func (s *search) get(ctx context.Context, p string, v any) (*github.Response, er
 // not read the repository's contents cannot tell: name is taken for a
 // branch.
 func (s *search) isTag(ctx context.Context, name string) (bool, error) {
+	if !validRefName(name) {
+		return false, nil // git would not have made a tag of it
+	}
 	segs := strings.Split(name, "/")
 	for i, seg := range segs {
 		segs[i] = url.PathEscape(seg)
@@ -940,4 +943,25 @@ func (f *Finder) maxCalls() int {
 		return f.MaxCalls
 	}
 	return DefaultMaxCalls
+}
+
+// validRefName reports whether name can be the name of a Git branch or tag,
+// by the rules of git check-ref-format: no empty, dot-led or ".lock"
+// component, no "..", "@{", control characters, space, ~ ^ : ? * [ or \.
+// See https://git-scm.com/docs/git-check-ref-format
+func validRefName(name string) bool {
+	if name == "" || name == "@" || strings.HasSuffix(name, ".") || strings.Contains(name, "..") || strings.Contains(name, "@{") {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return false
+		}
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return false
+		}
+	}
+	return true
 }

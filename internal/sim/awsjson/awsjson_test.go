@@ -115,7 +115,8 @@ func TestServe(t *testing.T) {
 				if body == "" {
 					body = "{}"
 				}
-				want = []awsjson.Call{{Op: tt.wantOp, Region: "eu-west-3", Body: json.RawMessage(body), At: clock, Err: tt.wantCall}}
+				want = []awsjson.Call{{Op: tt.wantOp, Region: "eu-west-3", Body: json.RawMessage(body), At: clock, Err: tt.wantCall,
+					Status: tt.wantStatus, Response: json.RawMessage(got.body)}}
 			}
 			if diff := cmp.Diff(want, s.Calls()); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)

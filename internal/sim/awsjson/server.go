@@ -57,6 +57,11 @@ type Call struct {
 	// ErrRequestAbandoned when the client went away during injected
 	// latency).
 	Err string
+	// Status and Response are the answer's HTTP status and body (0 and
+	// nil for an abandoned request), for checks of the simulator's answers
+	// against the service's model.
+	Status   int
+	Response json.RawMessage
 }
 
 // Server serves a Service on a loopback port. Its methods are safe for
@@ -146,7 +151,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	idx, latency := s.record(op, signedRegion(r), body)
 	if !s.wait(r.Context(), latency) {
-		s.finish(idx, ErrRequestAbandoned)
+		s.finish(idx, ErrRequestAbandoned, 0, nil)
 		return
 	}
 	var out any
@@ -156,12 +161,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.answer(op, body)
 	}
 	if aerr != nil {
-		s.finish(idx, aerr.Type)
-		s.writeError(w, aerr)
+		status, b := s.writeError(w, aerr)
+		s.finish(idx, aerr.Type, status, b)
 		return
 	}
-	s.finish(idx, "")
-	s.writeJSON(w, http.StatusOK, out)
+	status, b := s.writeJSON(w, http.StatusOK, out)
+	s.finish(idx, "", status, b)
 }
 
 // read checks the request's method, path and target, and returns its
@@ -228,10 +233,10 @@ func (s *Server) record(op, region string, body []byte) (int, time.Duration) {
 	return len(s.calls) - 1, s.latency
 }
 
-func (s *Server) finish(idx int, errType string) {
+func (s *Server) finish(idx int, errType string, status int, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls[idx].Err = errType
+	s.calls[idx].Err, s.calls[idx].Status, s.calls[idx].Response = errType, status, body
 }
 
 func (s *Server) takeFault(op string) (string, bool) {
@@ -264,15 +269,17 @@ func signedRegion(r *http.Request) string {
 	return ""
 }
 
-func (s *Server) writeError(w http.ResponseWriter, e *Error) {
+// writeError answers e and returns the status and body written.
+func (s *Server) writeError(w http.ResponseWriter, e *Error) (int, []byte) {
 	status, ok := s.svc.Status[e.Type]
 	if !ok {
 		status = http.StatusBadRequest
 	}
-	s.writeJSON(w, status, e)
+	return s.writeJSON(w, status, e)
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers v and returns the status and body written.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) (int, []byte) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -281,4 +288,5 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+	return status, b
 }

@@ -109,7 +109,7 @@ type DeploymentState struct {
 	Cluster        string // of the group's ECS service
 	Service        string // the group's ECS service
 	Status         string
-	Creator        string // user or autoRollback
+	Creator        string // user, or codeDeployRollback for the rollback CodeDeploy starts (DeploymentCreator)
 	TaskDefinition string
 	Original       string
 	ContainerName  string
@@ -395,7 +395,7 @@ func (s *Server) advance() []DeploymentState {
 			d.ErrorCode, d.ErrorMessage = "", ""
 			if d.AutoRollback {
 				g := s.groups[d.Application+"/"+d.Group]
-				rb := s.newDeployment(g, d.Original, s.rollback, "autoRollback")
+				rb := s.newDeployment(g, d.Original, s.rollback, "codeDeployRollback")
 				rb.Original = d.TaskDefinition
 				rb.RollbackOf = d.ID
 				d.RollbackID = rb.ID

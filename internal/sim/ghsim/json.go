@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"strings"
 	"time"
 )
@@ -150,6 +151,18 @@ func (s *Server) fullRepoJSON(defaultBranch string) object {
 	r["clone_url"] = s.webURL + "/" + s.fullName() + ".git"
 	r["archived"] = false
 	r["disabled"] = false
+	// The rest of what full-repository requires, with the values of a
+	// quiet private repository.
+	created := time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)
+	rest := object{
+		"forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "size": 1024,
+		"stargazers_count": 0, "watchers": 0, "watchers_count": 0, "network_count": 0, "subscribers_count": 1,
+		"has_issues": true, "has_projects": false, "has_wiki": false, "has_pages": false, "has_discussions": false,
+		"homepage": nil, "language": "Go", "mirror_url": nil, "license": nil,
+		"svn_url":    s.webURL + "/" + s.fullName(),
+		"created_at": timeJSON(created), "updated_at": timeJSON(created.Add(24 * time.Hour)), "pushed_at": timeJSON(created.Add(24 * time.Hour)),
+	}
+	maps.Copy(r, rest)
 	return r
 }
 

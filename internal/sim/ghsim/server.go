@@ -93,6 +93,12 @@ type Call struct {
 	Host       string // "api" or "blob"
 	Authorized bool   // an Authorization header was present
 	At         time.Time
+	// Status, Header and Body are the answer (Status 0 while it is being
+	// written, or when the client went away first), for checks of the
+	// simulator's answers against GitHub's API description.
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
 type artifact struct {
@@ -414,10 +420,18 @@ func (s *Server) CallCount(pathContains string) int {
 	return n
 }
 
-// record logs a request and returns the settings the answer depends on.
-func (s *Server) record(r *http.Request, host string) time.Duration {
+// record logs a request and returns the settings the answer depends on and
+// the writer to answer through, which logs the answer.
+func (s *Server) record(w http.ResponseWriter, r *http.Request, host string) (time.Duration, http.ResponseWriter, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	rec := &recorder{ResponseWriter: w}
+	idx := len(s.calls)
+	done := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.calls[idx].Status, s.calls[idx].Header, s.calls[idx].Body = rec.status, w.Header().Clone(), rec.body
+	}
 	s.calls = append(s.calls, Call{
 		Method:     r.Method,
 		Path:       r.URL.Path,
@@ -426,7 +440,29 @@ func (s *Server) record(r *http.Request, host string) time.Duration {
 		Authorized: r.Header.Get("Authorization") != "",
 		At:         s.now(),
 	})
-	return s.latency
+	return s.latency, rec, done
+}
+
+// recorder keeps the status and body of an answer.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return r.ResponseWriter.Write(b)
 }
 
 // wait sleeps d or until ctx is done.
@@ -493,7 +529,8 @@ func notFound(w http.ResponseWriter) {
 // serveAPI answers the API host: log, latency, authentication, injected
 // failures, access to actions endpoints, then the route.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	latency := s.record(r, "api")
+	latency, w, done := s.record(w, r, "api")
+	defer done()
 	if err := wait(r.Context(), latency); err != nil {
 		return
 	}
@@ -870,7 +907,8 @@ func (s *Server) sign(id int64, expires string) string {
 // refused, as storage services refuse two authentication mechanisms: the
 // token must never be sent there.
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
-	latency := s.record(r, "blob")
+	latency, w, done := s.record(w, r, "blob")
+	defer done()
 	if err := wait(r.Context(), latency); err != nil {
 		return
 	}

@@ -272,7 +272,9 @@ func TestDownload(t *testing.T) {
 	assert.Equal(t, "PK zip bytes", body)
 	calls := sim.Calls()
 	last := calls[len(calls)-1]
-	assert.Equal(t, ghsim.Call{Method: "GET", Path: u.Path, Query: u.RawQuery, Host: "blob", Authorized: false, At: t0}, last)
+	assert.Equal(t, ghsim.Call{Method: "GET", Path: u.Path, Query: u.RawQuery, Host: "blob", Authorized: false, At: t0,
+		Status: http.StatusOK, Header: last.Header, Body: []byte("PK zip bytes")}, last, "the call and its answer")
+	assert.Equal(t, "application/zip", last.Header.Get("Content-Type"))
 
 	status, _ = fetch(t, u.String(), http.Header{"Authorization": {"Bearer s3cret"}})
 	assert.Equal(t, http.StatusBadRequest, status, "the blob host refuses a token")
