@@ -160,7 +160,7 @@ func TestAppSpecContent(t *testing.T) {
 			golden: "capacity-providers",
 			spec: apply.AppSpec{
 				TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080, PlatformVersion: "LATEST",
-				Network: &apply.AppSpecNetwork{Subnets: []string{"subnet-0a1b2c3d"}},
+				Network: &apply.AppSpecNetwork{Subnets: []string{"subnet-0a1b2c3d"}, AssignPublicIP: "DISABLED"},
 				CapacityProviders: []apply.AppSpecCapacityProvider{
 					{CapacityProvider: "FARGATE", Base: 1, Weight: 1},
 					{CapacityProvider: "FARGATE_SPOT", Weight: 3},

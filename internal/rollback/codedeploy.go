@@ -232,9 +232,9 @@ func (r *Runner) trafficOnTarget(p *plan, d wait.CodeDeployment) {
 	if tw := p.cd.group.TerminationWait; tw > 0 {
 		until = fmt.Sprintf("its termination wait of %d minutes", int(tw/time.Minute))
 	}
-	r.logf("%s: production traffic is on revision %d; CodeDeploy deployment %s is %s until the original task set is terminated", sr.Service, sr.To.Number, d.ID, d.Status)
 	sr.Message = fmt.Sprintf("production traffic is on revision %d; CodeDeploy keeps the original task set until %s ends (deployment %s stays %s until then)",
 		sr.To.Number, until, d.ID, d.Status)
+	r.logf("%s: %s", sr.Service, sr.Message)
 }
 
 // codeDeployFailure explains a CodeDeploy deployment that failed, was
