@@ -47,8 +47,16 @@ func newLifecycleSim(t *testing.T, g cdsim.GroupSpec) (*cdsim.Server, *codedeplo
 	s.SetBehavior(cdsim.Behavior{Settle: 60 * time.Second})
 	var mu sync.Mutex
 	var told []string
-	s.OnTrafficShifted(func(d cdsim.DeploymentState) { mu.Lock(); told = append(told, "traffic "+d.TaskDefinition); mu.Unlock() })
-	s.OnSucceeded(func(d cdsim.DeploymentState) { mu.Lock(); told = append(told, "succeeded "+d.TaskDefinition); mu.Unlock() })
+	s.OnTrafficShifted(func(d cdsim.DeploymentState) {
+		mu.Lock()
+		told = append(told, "traffic "+d.TaskDefinition)
+		mu.Unlock()
+	})
+	s.OnSucceeded(func(d cdsim.DeploymentState) {
+		mu.Lock()
+		told = append(told, "succeeded "+d.TaskDefinition)
+		mu.Unlock()
+	})
 	return s, s.Client(), c, &told
 }
 
