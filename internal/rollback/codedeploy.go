@@ -138,7 +138,11 @@ func (r *Runner) applyCodeDeploy(ctx context.Context, cfg config.Config, p *plan
 			FirstPoll: r.FirstPoll,
 			MaxPoll:   r.MaxPoll,
 			OnDeployment: func(d wait.CodeDeployment) {
-				r.debugf("%s: CodeDeploy deployment %s is %s", sr.Service, d.ID, d.Status)
+				at := ""
+				if ev, ok := d.Current(); ok {
+					at = fmt.Sprintf(" (lifecycle event %s %s)", ev.Name, ev.Status)
+				}
+				r.debugf("%s: CodeDeploy deployment %s is %s%s", sr.Service, d.ID, d.Status, at)
 			},
 		}
 	}
