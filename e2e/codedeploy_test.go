@@ -14,13 +14,14 @@ import (
 
 // CODE_DEPLOY services: rolled back through CodeDeploy, against the
 // CodeDeploy simulator, which puts the ECS simulator's service on whatever
-// a deployment that succeeds deployed.
+// a deployment deployed when it moves production traffic to it.
 
-// codeDeploySucceeded puts the group's ECS service on the task definition a
-// CodeDeploy deployment deployed, as the blue/green traffic shift does.
-func (w *world) codeDeploySucceeded(d cdsim.DeploymentState) {
+// codeDeployTrafficShifted puts the group's ECS service on the task
+// definition a CodeDeploy deployment deployed once its traffic moved, as
+// the blue/green traffic shift does: the replacement task set is PRIMARY.
+func (w *world) codeDeployTrafficShifted(d cdsim.DeploymentState) {
 	if err := w.ecs.SetServiceTaskDefinition(d.Cluster, d.Service, d.TaskDefinition); err != nil {
-		w.t.Errorf("CodeDeploy deployment %s succeeded, but the ECS service could not follow: %v", d.ID, err)
+		w.t.Errorf("CodeDeploy deployment %s moved traffic, but the ECS service could not follow: %v", d.ID, err)
 	}
 }
 
@@ -42,15 +43,22 @@ var cdInputs = map[string]string{
 // deployment group.
 func (w *world) addCodeDeployService(current int32) {
 	w.t.Helper()
-	require.NoError(w.t, w.ecs.AddService(ecssim.ServiceSpec{Cluster: cluster, Name: cdService, TaskDefinition: w.revs[current], DesiredCount: 2, Controller: "CODE_DEPLOY"}))
+	w.addCodeDeployServiceWith(current, cdsim.GroupSpec{})
 	require.NoError(w.t, w.ecs.SetLoadBalancers(cluster, cdService, ecssim.LoadBalancer{
 		TargetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bluegreen-blue/0123456789abcdef",
 		ContainerName:  "app", ContainerPort: 8080,
 	}))
-	w.cd.AddDeploymentGroup(cdsim.GroupSpec{
-		Application: cdApp, Name: cdGroup, Cluster: cluster, Service: cdService, TaskDefinition: w.revs[current],
-		TargetGroups: []string{"bluegreen-blue", "bluegreen-green"},
-	})
+}
+
+// addCodeDeployServiceWith adds service bluegreen, CODE_DEPLOY-controlled,
+// on revision current and without a load balancer, and its deployment
+// group with the blue/green settings of g.
+func (w *world) addCodeDeployServiceWith(current int32, g cdsim.GroupSpec) {
+	w.t.Helper()
+	require.NoError(w.t, w.ecs.AddService(ecssim.ServiceSpec{Cluster: cluster, Name: cdService, TaskDefinition: w.revs[current], DesiredCount: 2, Controller: "CODE_DEPLOY"}))
+	g.Application, g.Name, g.Cluster, g.Service, g.TaskDefinition = cdApp, cdGroup, cluster, cdService, w.revs[current]
+	g.TargetGroups = []string{"bluegreen-blue", "bluegreen-green"}
+	w.cd.AddDeploymentGroup(g)
 }
 
 // cdServiceTaskDefinition is the ECS simulator's view of bluegreen now.

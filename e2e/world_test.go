@@ -160,7 +160,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	w.cd = cdsim.New()
 	t.Cleanup(w.cd.Close)
-	w.cd.OnSucceeded(w.codeDeploySucceeded)
+	w.cd.OnTrafficShifted(w.codeDeployTrafficShifted)
 
 	w.gh = ghsim.New(owner, repoName)
 	t.Cleanup(w.gh.Close)

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -40,15 +41,30 @@ type CreateDeploymentAPI interface {
 	CreateDeployment(ctx context.Context, in *codedeploy.CreateDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error)
 }
 
+// ListDeploymentTargetsAPI is the client of ListDeploymentTargets.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ListDeploymentTargets.html
+type ListDeploymentTargetsAPI interface {
+	ListDeploymentTargets(ctx context.Context, in *codedeploy.ListDeploymentTargetsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentTargetsOutput, error)
+}
+
+// GetDeploymentTargetAPI is the client of GetDeploymentTarget.
+// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentTarget.html
+type GetDeploymentTargetAPI interface {
+	GetDeploymentTarget(ctx context.Context, in *codedeploy.GetDeploymentTargetInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentTargetOutput, error)
+}
+
 // CodeDeployAPI is every CodeDeploy operation a rollback uses; ListDeployments and
 // GetDeployment use the SDK's own codedeploy.ListDeploymentsAPIClient and
-// codedeploy.GetDeploymentAPIClient.
+// codedeploy.GetDeploymentAPIClient. The deployment targets tell when
+// production traffic is on the target (see wait.CodeDeploy).
 type CodeDeployAPI interface {
 	GetDeploymentGroupAPI
 	codedeploy.ListDeploymentsAPIClient
 	codedeploy.GetDeploymentAPIClient
 	StopDeploymentAPI
 	CreateDeploymentAPI
+	ListDeploymentTargetsAPI
+	GetDeploymentTargetAPI
 }
 
 var _ CodeDeployAPI = (*codedeploy.Client)(nil)
@@ -68,6 +84,14 @@ type CodeDeployGroup struct {
 	ComputePlatform string       // ECS for an ECS blue/green group
 	Services        []ECSService // the ECS services the group deploys
 	TargetGroups    []string     // names of the target groups of its load balancer
+	// TerminationWait is how long CodeDeploy keeps the original task set
+	// after traffic moved (terminationWaitTimeInMinutes): its deployments
+	// stay InProgress that long.
+	TerminationWait time.Duration
+	// ManualReroute says deployments wait Ready for ContinueDeployment
+	// before traffic moves (deploymentReadyOption.actionOnTimeout
+	// STOP_DEPLOYMENT).
+	ManualReroute bool
 }
 
 // ECSService is one ECS service of a deployment group.
@@ -109,6 +133,14 @@ func GetCodeDeployGroup(ctx context.Context, api GetDeploymentGroupAPI, applicat
 	for _, s := range info.EcsServices {
 		g.Services = append(g.Services, ECSService{Cluster: aws.ToString(s.ClusterName), Service: aws.ToString(s.ServiceName)})
 	}
+	if bg := info.BlueGreenDeploymentConfiguration; bg != nil {
+		if t := bg.TerminateBlueInstancesOnDeploymentSuccess; t != nil {
+			g.TerminationWait = time.Duration(t.TerminationWaitTimeInMinutes) * time.Minute
+		}
+		if r := bg.DeploymentReadyOption; r != nil {
+			g.ManualReroute = r.ActionOnTimeout == types.DeploymentReadyActionStopDeployment
+		}
+	}
 	if lb := info.LoadBalancerInfo; lb != nil {
 		for _, pair := range lb.TargetGroupPairInfoList {
 			for _, tg := range pair.TargetGroups {
@@ -139,14 +171,41 @@ func ActiveCodeDeployments(ctx context.Context, api codedeploy.ListDeploymentsAP
 	return ids, nil
 }
 
-// AppSpec is the ECS AppSpec of a rollback deployment.
+// AppSpec is the ECS AppSpec of a rollback deployment: the target task
+// definition, and what the replacement task set must repeat of the service
+// so that the rollback changes nothing else. CodeDeploy takes LATEST for a
+// missing PlatformVersion, and the service's network configuration and
+// capacity-provider strategy only when the AppSpec names them.
 // See https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html#reference-appspec-file-structure-resources-ecs
 type AppSpec struct {
-	TaskDefinition string // ARN of the target revision
-	// ContainerName and ContainerPort route the load balancer's traffic; both
-	// empty leaves LoadBalancerInfo out of the AppSpec.
+	TaskDefinition string // full ARN of the target revision
+	// ContainerName and ContainerPort route the load balancer's traffic;
+	// CodeDeploy requires both for ECS (both empty leaves LoadBalancerInfo
+	// out, which CodeDeploy refuses).
 	ContainerName string
 	ContainerPort int32
+	// PlatformVersion is the Fargate platform version, e.g. 1.4.0 or
+	// LATEST; "" leaves it out.
+	PlatformVersion string
+	// Network is the awsvpc configuration; nil leaves it out.
+	Network *AppSpecNetwork
+	// CapacityProviders is the capacity-provider strategy; empty leaves it
+	// out.
+	CapacityProviders []AppSpecCapacityProvider
+}
+
+// AppSpecNetwork is NetworkConfiguration.AwsvpcConfiguration.
+type AppSpecNetwork struct {
+	Subnets        []string
+	SecurityGroups []string
+	AssignPublicIP string // ENABLED or DISABLED; "" leaves it out
+}
+
+// AppSpecCapacityProvider is one item of CapacityProviderStrategy.
+type AppSpecCapacityProvider struct {
+	CapacityProvider string
+	Base             int32
+	Weight           int32
 }
 
 type appSpecJSON struct {
@@ -164,8 +223,11 @@ type appSpecTarget struct {
 }
 
 type appSpecProperties struct {
-	TaskDefinition   string               `json:"TaskDefinition"`
-	LoadBalancerInfo *appSpecLoadBalancer `json:"LoadBalancerInfo,omitempty"`
+	TaskDefinition           string                    `json:"TaskDefinition"`
+	LoadBalancerInfo         *appSpecLoadBalancer      `json:"LoadBalancerInfo,omitempty"`
+	PlatformVersion          string                    `json:"PlatformVersion,omitempty"`
+	NetworkConfiguration     *appSpecNetworkConfig     `json:"NetworkConfiguration,omitempty"`
+	CapacityProviderStrategy []appSpecCapacityProvider `json:"CapacityProviderStrategy,omitempty"`
 }
 
 type appSpecLoadBalancer struct {
@@ -173,19 +235,43 @@ type appSpecLoadBalancer struct {
 	ContainerPort int32  `json:"ContainerPort"`
 }
 
-// Content renders the AppSpec as JSON (a subset of YAML, which CodeDeploy
-// also reads).
+type appSpecNetworkConfig struct {
+	AwsvpcConfiguration appSpecAwsvpc `json:"AwsvpcConfiguration"`
+}
+
+type appSpecAwsvpc struct {
+	Subnets        []string `json:"Subnets"`
+	SecurityGroups []string `json:"SecurityGroups,omitempty"`
+	AssignPublicIP string   `json:"AssignPublicIp,omitempty"`
+}
+
+type appSpecCapacityProvider struct {
+	Base             int32  `json:"Base"`
+	CapacityProvider string `json:"CapacityProvider"`
+	Weight           int32  `json:"Weight"`
+}
+
+// Content renders the AppSpec as indented JSON (a subset of YAML, which
+// CodeDeploy also reads), ending in a newline.
 func (a AppSpec) Content() string {
-	props := appSpecProperties{TaskDefinition: a.TaskDefinition}
+	props := appSpecProperties{TaskDefinition: a.TaskDefinition, PlatformVersion: a.PlatformVersion}
 	if a.ContainerName != "" || a.ContainerPort != 0 {
 		props.LoadBalancerInfo = &appSpecLoadBalancer{ContainerName: a.ContainerName, ContainerPort: a.ContainerPort}
 	}
+	if n := a.Network; n != nil {
+		props.NetworkConfiguration = &appSpecNetworkConfig{AwsvpcConfiguration: appSpecAwsvpc{
+			Subnets: n.Subnets, SecurityGroups: n.SecurityGroups, AssignPublicIP: n.AssignPublicIP,
+		}}
+	}
+	for _, c := range a.CapacityProviders {
+		props.CapacityProviderStrategy = append(props.CapacityProviderStrategy, appSpecCapacityProvider{Base: c.Base, CapacityProvider: c.CapacityProvider, Weight: c.Weight})
+	}
 	// Marshalling plain strings and numbers cannot fail.
-	b, _ := json.Marshal(appSpecJSON{
+	b, _ := json.MarshalIndent(appSpecJSON{
 		Version:   "0.0",
 		Resources: []appSpecResource{{TargetService: appSpecTarget{Type: "AWS::ECS::Service", Properties: props}}},
-	})
-	return string(b)
+	}, "", "  ")
+	return string(b) + "\n"
 }
 
 // CreateCodeDeployment starts a deployment of spec to the group and returns its id.

@@ -3,6 +3,9 @@ package apply_test
 import (
 	"encoding/json"
 	"errors"
+	"flag"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/deplight/ecs-rollback/internal/sim/cdsim"
 )
@@ -26,6 +30,9 @@ const (
 	td42  = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:42"
 	td45  = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:45"
 )
+
+// spec42 is an AppSpec of revision 42 behind the load balancer.
+var spec42 = apply.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 80}
 
 // fast polls without delay worth the name.
 var fast = wait.Options{FirstPoll: time.Millisecond, MaxPoll: 2 * time.Millisecond, Timeout: 30 * time.Second}
@@ -128,30 +135,58 @@ func TestActive(t *testing.T) {
 	assert.ElementsMatch(t, []string{"Created", "Queued", "InProgress", "Ready"}, body.IncludeOnlyStatuses)
 }
 
+var update = flag.Bool("update", false, "rewrite the golden AppSpecs under testdata/appspec")
+
+// The AppSpecs a rollback sends, as goldens: what CodeDeploy reads, to the
+// byte.
 func TestAppSpecContent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		spec apply.AppSpec
-		want string
+		golden string
+		spec   apply.AppSpec
 	}{
 		{
-			name: "with load balancer",
-			spec: apply.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080},
-			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `","LoadBalancerInfo":{"ContainerName":"app","ContainerPort":8080}}}}]}`,
+			golden: "load-balancer",
+			spec:   apply.AppSpec{TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080},
 		},
 		{
-			name: "without",
-			spec: apply.AppSpec{TaskDefinition: td42},
-			want: `{"version":"0.0","Resources":[{"TargetService":{"Type":"AWS::ECS::Service","Properties":{"TaskDefinition":"` + td42 + `"}}}]}`,
+			golden: "fargate-pinned",
+			spec: apply.AppSpec{
+				TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080, PlatformVersion: "1.4.0",
+				Network: &apply.AppSpecNetwork{Subnets: []string{"subnet-0a1b2c3d", "subnet-4e5f6a7b"}, SecurityGroups: []string{"sg-0123abcd"}, AssignPublicIP: "DISABLED"},
+			},
+		},
+		{
+			golden: "capacity-providers",
+			spec: apply.AppSpec{
+				TaskDefinition: td42, ContainerName: "app", ContainerPort: 8080, PlatformVersion: "LATEST",
+				Network: &apply.AppSpecNetwork{Subnets: []string{"subnet-0a1b2c3d"}, AssignPublicIP: "DISABLED"},
+				CapacityProviders: []apply.AppSpecCapacityProvider{
+					{CapacityProvider: "FARGATE", Base: 1, Weight: 1},
+					{CapacityProvider: "FARGATE_SPOT", Weight: 3},
+				},
+			},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.golden, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tt.want, tt.spec.Content()); diff != "" {
+			path := filepath.Join("..", "..", "testdata", "appspec", tt.golden+".golden.json")
+			got := tt.spec.Content()
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err)
+			if diff := cmp.Diff(string(want), got); diff != "" {
 				t.Errorf("Content mismatch (-want +got):\n%s", diff)
 			}
+			// CodeDeploy reads the AppSpec as YAML too; both say the same.
+			var asJSON, asYAML map[string]any
+			require.NoError(t, json.Unmarshal([]byte(got), &asJSON))
+			require.NoError(t, yaml.Unmarshal([]byte(got), &asYAML))
+			assert.Equal(t, asJSON["Resources"].([]any)[0].(map[string]any)["TargetService"].(map[string]any)["Type"], "AWS::ECS::Service")
+			assert.Len(t, asYAML["Resources"], 1)
 		})
 	}
 }
@@ -165,7 +200,7 @@ func TestCreateAndWait(t *testing.T) {
 	require.NotEmpty(t, id)
 
 	// One active deployment per group, as in CodeDeploy.
-	_, err = apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td45}, "")
+	_, err = apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td45, ContainerName: "app", ContainerPort: 80}, "")
 	var limit *types.DeploymentLimitExceededException
 	require.ErrorAs(t, err, &limit)
 
@@ -174,8 +209,12 @@ func TestCreateAndWait(t *testing.T) {
 	o.OnDeployment = func(wait.CodeDeployment) { polls++ }
 	d, err := wait.CodeDeploy(t.Context(), api, id, o)
 	require.NoError(t, err)
-	assert.Equal(t, wait.StatusSucceeded, d.Status)
+	assert.True(t, d.Traffic, "traffic is on the target")
 	assert.GreaterOrEqual(t, polls, 1)
+	// Without a termination wait, the deployment ends with its hooks.
+	d, err = wait.GetCodeDeployment(t.Context(), api, id)
+	require.NoError(t, err)
+	assert.Equal(t, wait.StatusSucceeded, d.Status)
 	assert.Equal(t, []string{td42}, got.taskDefs())
 
 	st, ok := s.Deployment(id)
@@ -189,7 +228,7 @@ func TestWaitFailed(t *testing.T) {
 	t.Parallel()
 	s, api, got := newSim(t)
 	s.SetBehavior(cdsim.Behavior{Fail: true, ErrorCode: "HEALTH_CONSTRAINTS", ErrorMessage: "The overall deployment failed because too many individual instances failed deployment"})
-	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, spec42, "")
 	require.NoError(t, err)
 	_, err = wait.CodeDeploy(t.Context(), api, id, fast)
 	var fe *wait.DeploymentFailedError
@@ -204,7 +243,7 @@ func TestWaitTimeout(t *testing.T) {
 	t.Parallel()
 	s, api, _ := newSim(t)
 	s.SetBehavior(cdsim.Behavior{Never: true})
-	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, spec42, "")
 	require.NoError(t, err)
 	o := fast
 	o.Timeout = 30 * time.Millisecond
@@ -260,7 +299,7 @@ func TestStopWithoutRollback(t *testing.T) {
 func TestWaitRetriesAFailedPoll(t *testing.T) {
 	t.Parallel()
 	s, api, _ := newSim(t)
-	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, apply.AppSpec{TaskDefinition: td42}, "")
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, spec42, "")
 	require.NoError(t, err)
 	// The SDK retries a throttle itself; four in a row spend its three
 	// attempts on the first poll, and the next poll succeeds.
@@ -274,4 +313,80 @@ func TestWaitRetriesAFailedPoll(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "3 polls in a row failed")
 	assert.False(t, errors.Is(err, wait.ErrNoRollback))
+}
+
+// addGroup adds another group of the same service with the blue/green
+// settings of g.
+func addGroup(s *cdsim.Server, name string, g cdsim.GroupSpec) {
+	g.Application, g.Name, g.Cluster, g.Service, g.TaskDefinition = app, name, "prod", "web", td42
+	g.TargetGroups = []string{"web-blue", "web-green"}
+	s.AddDeploymentGroup(g)
+}
+
+// Traffic on the target ends the wait: the termination wait of the original
+// task set is not waited for.
+func TestWaitEndsWhenTrafficIsOnTheTarget(t *testing.T) {
+	t.Parallel()
+	s, api, got := newSim(t)
+	addGroup(s, "tw-dg", cdsim.GroupSpec{TerminationWait: 48 * time.Hour})
+	g, err := apply.GetCodeDeployGroup(t.Context(), api, app, "tw-dg")
+	require.NoError(t, err)
+	assert.Equal(t, 48*time.Hour, g.TerminationWait)
+	assert.False(t, g.ManualReroute)
+	s.SetBehavior(cdsim.Behavior{Settle: 30 * time.Millisecond})
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, "tw-dg", spec42, "")
+	require.NoError(t, err)
+
+	d, err := wait.CodeDeploy(t.Context(), api, id, fast)
+	require.NoError(t, err)
+	assert.True(t, d.Traffic)
+	assert.Equal(t, "InProgress", d.Status, "CodeDeploy keeps the original task set")
+	again, err := wait.GetCodeDeployment(t.Context(), api, id)
+	require.NoError(t, err)
+	assert.True(t, again.TerminationWait, "instanceTerminationWaitTimeStarted")
+	assert.Contains(t, d.Lifecycle, wait.LifecycleEvent{Name: "AllowTraffic", Status: "Succeeded"})
+	assert.Empty(t, got.taskDefs(), "the deployment has not succeeded")
+	st, _ := s.Deployment(id)
+	assert.True(t, st.TrafficShifted)
+	assert.Equal(t, 1, s.CallCount("ListDeploymentTargets"), "the target's id is read once")
+	assert.Positive(t, s.CallCount("GetDeploymentTarget"))
+}
+
+// A deployment Ready waits for a reroute: the timeout says so, and does not
+// call it a failure.
+func TestWaitReadyTimesOut(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t)
+	addGroup(s, "manual-dg", cdsim.GroupSpec{ManualReroute: true})
+	g, err := apply.GetCodeDeployGroup(t.Context(), api, app, "manual-dg")
+	require.NoError(t, err)
+	assert.True(t, g.ManualReroute)
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, "manual-dg", spec42, "")
+	require.NoError(t, err)
+	o := fast
+	o.Timeout = 50 * time.Millisecond
+	_, err = wait.CodeDeploy(t.Context(), api, id, o)
+	var wt *wait.DeploymentTimeoutError
+	require.ErrorAs(t, err, &wt)
+	assert.Equal(t, wait.StatusReady, wt.Last.Status)
+	assert.Contains(t, err.Error(), "waits for production traffic to be rerouted")
+	assert.Contains(t, err.Error(), "ContinueDeployment")
+	assert.NotContains(t, err.Error(), "fail")
+}
+
+// A role that may not read deployment targets waits for the deployment to
+// end, as before, and says why.
+func TestWaitWithoutTargetPermissions(t *testing.T) {
+	t.Parallel()
+	s, api, _ := newSim(t)
+	s.SetBehavior(cdsim.Behavior{Settle: 300 * time.Millisecond})
+	id, err := apply.CreateCodeDeployment(t.Context(), api, app, group, spec42, "")
+	require.NoError(t, err)
+	s.FailNext("ListDeploymentTargets", 1, "AccessDeniedException")
+	d, err := wait.CodeDeploy(t.Context(), api, id, fast)
+	require.NoError(t, err)
+	assert.Equal(t, wait.StatusSucceeded, d.Status)
+	assert.Contains(t, d.TargetsError, "AccessDeniedException")
+	assert.Equal(t, 1, s.CallCount("ListDeploymentTargets"), "asked once")
+	assert.Equal(t, 0, s.CallCount("GetDeploymentTarget"))
 }

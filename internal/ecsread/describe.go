@@ -146,6 +146,7 @@ func ServiceFrom(s types.Service) Service {
 		DesiredCount:   s.DesiredCount,
 		RunningCount:   s.RunningCount,
 		PendingCount:   s.PendingCount,
+		Launch:         launchFrom(s),
 	}
 	if s.DeploymentController != nil && s.DeploymentController.Type != "" {
 		out.Controller = string(s.DeploymentController.Type)

@@ -19,6 +19,7 @@ type Service struct {
 	PendingCount   int32
 	Deployments    []Deployment
 	Events         []Event // newest first
+	Launch         Launch  // load balancers, platform version, network, capacity providers
 }
 
 // Deployment is one entry of a service's deployments.

@@ -1,6 +1,7 @@
 // Package wait waits for a rollback to take effect: one poll loop with a
 // growing delay, one Options type, and the conditions of each mechanism (an
-// ECS service stable on the target, a CodeDeploy deployment ended).
+// ECS service stable on the target, production traffic on a CodeDeploy
+// deployment's target).
 package wait
 
 import (

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -75,6 +76,17 @@ type deploymentStyleWire struct {
 	DeploymentOption string `json:"deploymentOption"`
 }
 
+type blueGreenWire struct {
+	TerminateBlueInstancesOnDeploymentSuccess struct {
+		Action                       string `json:"action"`
+		TerminationWaitTimeInMinutes int    `json:"terminationWaitTimeInMinutes"`
+	} `json:"terminateBlueInstancesOnDeploymentSuccess"`
+	DeploymentReadyOption struct {
+		ActionOnTimeout   string `json:"actionOnTimeout"`
+		WaitTimeInMinutes int    `json:"waitTimeInMinutes"`
+	} `json:"deploymentReadyOption"`
+}
+
 type deploymentGroupInfoWire struct {
 	ApplicationName          string               `json:"applicationName"`
 	DeploymentGroupID        string               `json:"deploymentGroupId"`
@@ -85,6 +97,7 @@ type deploymentGroupInfoWire struct {
 	DeploymentStyle          deploymentStyleWire  `json:"deploymentStyle"`
 	EcsServices              []ecsServiceWire     `json:"ecsServices"`
 	LoadBalancerInfo         loadBalancerInfoWire `json:"loadBalancerInfo"`
+	BlueGreen                blueGreenWire        `json:"blueGreenDeploymentConfiguration"`
 	LastAttemptedDeployment  *lastDeploymentWire  `json:"lastAttemptedDeployment,omitempty"`
 	LastSuccessfulDeployment *lastDeploymentWire  `json:"lastSuccessfulDeployment,omitempty"`
 }
@@ -125,6 +138,9 @@ type deploymentInfoWire struct {
 	CreateTime           *awsjson.Epoch        `json:"createTime,omitempty"`
 	StartTime            *awsjson.Epoch        `json:"startTime,omitempty"`
 	CompleteTime         *awsjson.Epoch        `json:"completeTime,omitempty"`
+	// InstanceTerminationWaitTimeStarted says traffic moved and the
+	// termination wait of the original task set has begun.
+	InstanceTerminationWaitTimeStarted bool `json:"instanceTerminationWaitTimeStarted"`
 }
 
 var blueGreen = deploymentStyleWire{DeploymentType: "BLUE_GREEN", DeploymentOption: "WITH_TRAFFIC_CONTROL"}
@@ -186,6 +202,16 @@ func (s *Server) getDeploymentGroup(body []byte) (any, *awsjson.Error) {
 		ServiceRoleArn:       "arn:aws:iam::123456789012:role/CodeDeployECS",
 		DeploymentStyle:      blueGreen,
 		EcsServices:          []ecsServiceWire{{ServiceName: g.Service, ClusterName: g.Cluster}},
+	}
+	// See https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BlueGreenDeploymentConfiguration.html
+	info.BlueGreen.TerminateBlueInstancesOnDeploymentSuccess.Action = "TERMINATE"
+	info.BlueGreen.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = int(g.TerminationWait / time.Minute)
+	info.BlueGreen.DeploymentReadyOption.ActionOnTimeout = "CONTINUE_DEPLOYMENT"
+	if g.ManualReroute {
+		// Wait for ContinueDeployment; CodeDeploy stops the deployment
+		// when waitTimeInMinutes passes without one.
+		info.BlueGreen.DeploymentReadyOption.ActionOnTimeout = "STOP_DEPLOYMENT"
+		info.BlueGreen.DeploymentReadyOption.WaitTimeInMinutes = 1440
 	}
 	pair := targetGroupPairWire{}
 	for _, tg := range g.TargetGroups {
@@ -268,6 +294,8 @@ func (s *Server) getDeployment(body []byte) (any, *awsjson.Error) {
 		CreateTime:           awsjson.EpochPtr(d.created),
 		StartTime:            awsjson.EpochPtr(d.created),
 		CompleteTime:         awsjson.EpochPtr(d.completed),
+		// The termination wait begins once AfterAllowTraffic succeeded.
+		InstanceTerminationWaitTimeStarted: d.Status == StatusInProgress && d.TrafficShifted && d.progress(s.now()) >= d.behavior.Settle,
 	}
 	content := d.AppSpec
 	if content == "" {
@@ -353,6 +381,11 @@ func (s *Server) createDeployment(body []byte) (any, *awsjson.Error) {
 	}
 	if len(spec.Resources) != 1 || spec.Resources[0].TargetService.Type != "AWS::ECS::Service" || spec.Resources[0].TargetService.Properties.TaskDefinition == "" {
 		return nil, awsjson.Errorf(ErrInvalidRevision, "The AppSpec content must have one TargetService of Type AWS::ECS::Service with a TaskDefinition.")
+	}
+	// CodeDeploy routes traffic to the replacement task set by the AppSpec's
+	// container and port; without them an ECS deployment cannot start.
+	if lb := spec.Resources[0].TargetService.Properties.LoadBalancerInfo; lb == nil || lb.ContainerName == "" || lb.ContainerPort == 0 {
+		return nil, awsjson.Errorf(ErrInvalidRevision, "The AppSpec content of an ECS deployment must give LoadBalancerInfo with ContainerName and ContainerPort.")
 	}
 	for _, d := range s.deployments {
 		if d.Application == g.Application && d.Group == g.Name && !terminal(d.Status) {

@@ -4,13 +4,20 @@
 //
 // Point a real aws-sdk-go-v2 CodeDeploy client at URL (BaseEndpoint, or
 // AWS_ENDPOINT_URL_CODEDEPLOY for a subprocess). It answers
-// GetDeploymentGroup, ListDeployments, GetDeployment, StopDeployment and
-// CreateDeployment. Deployments settle lazily by the simulator's clock: they
-// succeed after a configurable time or fail with an error code; a deployment
-// stopped with auto-rollback gets a rollback deployment back to the task
-// definition the service ran before. When a deployment succeeds, the
-// simulator tells the OnSucceeded callback, so that an ECS simulator can put
-// the service on the deployed task definition. Every call is logged.
+// GetDeploymentGroup, ListDeployments, GetDeployment, StopDeployment,
+// CreateDeployment, ContinueDeployment, ListDeploymentTargets and
+// GetDeploymentTarget. Deployments go on lazily by the simulator's clock, as
+// ECS blue/green deployments do: the lifecycle events of their ECS target
+// (BeforeInstall … AfterAllowTraffic) progress until production traffic is on
+// the replacement task set; then the deployment stays InProgress through the
+// group's termination wait before it succeeds. A group with manual reroute
+// holds its deployments Ready, before traffic moves, until ContinueDeployment.
+// A deployment may fail with an error code instead; one stopped with
+// auto-rollback gets a rollback deployment back to the task definition the
+// service ran before. When traffic moves to a deployment's task definition,
+// the simulator tells OnTrafficShifted, so that an ECS simulator can put the
+// service on it; when a deployment succeeds, OnSucceeded. Every call is
+// logged.
 //
 // See https://docs.aws.amazon.com/codedeploy/latest/APIReference/Welcome.html
 // and https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
@@ -38,6 +45,13 @@ const (
 	ErrDeploymentGroupDoesNotExist = "DeploymentGroupDoesNotExistException"
 	ErrDeploymentGroupNameRequired = "DeploymentGroupNameRequiredException"
 	ErrDeploymentIDRequired        = "DeploymentIdRequiredException"
+	ErrDeploymentNotStarted        = "DeploymentNotStartedException"
+	ErrDeploymentNotReady          = "DeploymentIsNotInReadyStateException"
+	ErrTargetIDRequired            = "DeploymentTargetIdRequiredException"
+	ErrTargetDoesNotExist          = "DeploymentTargetDoesNotExistException"
+	ErrInvalidTargetFilterName     = "InvalidTargetFilterNameException"
+	ErrInvalidWaitType             = "InvalidDeploymentWaitTypeException"
+	ErrInvalidDeploymentStatus     = "InvalidDeploymentStatusException"
 	ErrDeploymentLimitExceeded     = "DeploymentLimitExceededException"
 	ErrInvalidRevision             = "InvalidRevisionException"
 	ErrRevisionRequired            = "RevisionRequiredException"
@@ -60,11 +74,14 @@ const (
 	StatusStopped    = "Stopped"
 )
 
-// Behavior says how a deployment goes on. The zero value succeeds at the
-// next read.
+// Behavior says how a deployment goes on. The zero value puts traffic on the
+// target at the next read (and succeeds then, when the group has no
+// termination wait).
 type Behavior struct {
 	// Settle is how long, on the simulator's clock, the deployment takes to
-	// succeed (or fail, with Fail).
+	// put production traffic on its target (AfterAllowTraffic succeeded), or
+	// to fail, with Fail. Its lifecycle events share the time evenly. Time
+	// spent Ready, waiting for a manual reroute, does not count.
 	Settle time.Duration
 	// Never keeps the deployment InProgress until it is stopped.
 	Never bool
@@ -86,6 +103,14 @@ type GroupSpec struct {
 	TaskDefinition string // the task definition the service runs now
 	TargetGroups   []string
 	ProdListener   string // prodTrafficRoute listener ARN
+	// TerminationWait is how long the original task set is kept after
+	// traffic moved (terminationWaitTimeInMinutes; up to 2880 minutes): the
+	// deployment stays InProgress meanwhile. 0 ends it at once.
+	TerminationWait time.Duration
+	// ManualReroute makes deployments wait Ready, with the replacement task
+	// set running and traffic not moved, until ContinueDeployment
+	// (deploymentReadyOption.actionOnTimeout STOP_DEPLOYMENT).
+	ManualReroute bool
 }
 
 // DeploymentSpec is a deployment to add with Server.AddDeployment, as if a
@@ -96,7 +121,9 @@ type DeploymentSpec struct {
 	// Original is what the service ran before, the target of a rollback;
 	// default: the group's task definition.
 	Original string
-	Status   string // default InProgress
+	// Status is InProgress by default; Ready waits for a reroute, as in a
+	// group with manual reroute.
+	Status string
 	// Behavior says how it goes on; the zero value never ends by itself.
 	Behavior *Behavior
 }
@@ -117,10 +144,16 @@ type DeploymentState struct {
 	AppSpec        string // the AppSpec content, as sent
 	ErrorCode      string
 	ErrorMessage   string
-	RollbackID     string // the rollback deployment a stop created
-	RollbackOf     string // the deployment whose stop created this one
-	Stopped        bool   // StopDeployment was called for it
-	AutoRollback   bool   // … with autoRollbackEnabled
+	// TrafficShifted says production traffic is on the deployment's task
+	// definition: the AllowTraffic lifecycle event succeeded.
+	TrafficShifted bool
+	// Continued lists the wait types of the ContinueDeployment calls taken
+	// (READY_WAIT, TERMINATION_WAIT).
+	Continued    []string
+	RollbackID   string // the rollback deployment a stop created
+	RollbackOf   string // the deployment whose stop created this one
+	Stopped      bool   // StopDeployment was called for it
+	AutoRollback bool   // … with autoRollbackEnabled
 }
 
 // Call is one request the simulator received: its operation, body and
@@ -143,8 +176,16 @@ type Server struct {
 	stopDelay   time.Duration
 	pageSize    int
 	onSucceeded func(DeploymentState)
-	// pendingNotify holds deployments a handler saw succeed, for notify.
-	pendingNotify []DeploymentState
+	onTraffic   func(DeploymentState)
+	// pendingNotify holds what a handler saw happen, for notify.
+	pendingNotify []event
+}
+
+// event is something to tell a callback about: a deployment that put
+// traffic on its target, or that succeeded.
+type event struct {
+	traffic bool // else succeeded
+	state   DeploymentState
 }
 
 type group struct {
@@ -158,6 +199,17 @@ type deployment struct {
 	created   time.Time
 	completed time.Time
 	stoppedAt time.Time
+	// The blue/green settings of the group, when it was created.
+	terminationWait time.Duration
+	manualReroute   bool
+	// head is progress made before created (a deployment added Ready).
+	head time.Duration
+	// continued is when ContinueDeployment ended the ready wait; terminated
+	// says ContinueDeployment ended the termination wait.
+	continued  time.Time
+	terminated bool
+	// events is the lifecycle as it stood when the deployment ended.
+	events []lifecycleEvent
 }
 
 // Option configures a Server.
@@ -190,11 +242,14 @@ func New(opts ...Option) *Server {
 		// Each operation runs under s.mu, after the deployments were
 		// settled to the clock (see settled).
 		Ops: map[string]awsjson.Op{
-			"GetDeploymentGroup": s.getDeploymentGroup,
-			"ListDeployments":    s.listDeployments,
-			"GetDeployment":      s.getDeployment,
-			"StopDeployment":     s.stopDeployment,
-			"CreateDeployment":   s.createDeployment,
+			"GetDeploymentGroup":    s.getDeploymentGroup,
+			"ListDeployments":       s.listDeployments,
+			"GetDeployment":         s.getDeployment,
+			"StopDeployment":        s.stopDeployment,
+			"CreateDeployment":      s.createDeployment,
+			"ContinueDeployment":    s.continueDeployment,
+			"ListDeploymentTargets": s.listDeploymentTargets,
+			"GetDeploymentTarget":   s.getDeploymentTarget,
 		},
 		Status:      map[string]int{ErrServer: http.StatusInternalServerError},
 		ServerError: ErrServer,
@@ -218,6 +273,17 @@ func (s *Server) OnSucceeded(f func(DeploymentState)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onSucceeded = f
+}
+
+// OnTrafficShifted sets the function told, outside the simulator's lock,
+// about every deployment that puts production traffic on its task
+// definition (its AllowTraffic lifecycle event succeeded), rollbacks
+// included: typically ecssim.Server.SetServiceTaskDefinition, since the
+// replacement task set is PRIMARY from then on.
+func (s *Server) OnTrafficShifted(f func(DeploymentState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onTraffic = f
 }
 
 // SetBehavior sets how deployments created by CreateDeployment from now on
@@ -273,8 +339,17 @@ func (s *Server) AddDeployment(spec DeploymentSpec) (string, error) {
 	if spec.Status != "" {
 		d.Status = spec.Status
 	}
-	if terminal(d.Status) {
+	switch {
+	case d.Status == StatusReady:
+		// Waiting for a reroute already: the install is done.
+		d.manualReroute = true
+		d.head = readyAfter(d.behavior)
+	case terminal(d.Status):
 		d.completed = d.created
+		d.events = d.lifecycle(d.created)
+		if d.Status == StatusSucceeded {
+			d.TrafficShifted = true
+		}
 	}
 	return d.ID, nil
 }
@@ -343,8 +418,10 @@ func (s *Server) newDeployment(g *group, taskDef string, b Behavior, creator str
 			TaskDefinition: taskDef,
 			Original:       g.TaskDefinition,
 		},
-		behavior: b,
-		created:  now,
+		behavior:        b,
+		created:         now,
+		terminationWait: g.TerminationWait,
+		manualReroute:   g.ManualReroute,
 	}
 	s.deployments = append(s.deployments, d)
 	return d
@@ -375,12 +452,12 @@ func (s *Server) find(id string) *deployment {
 	return nil
 }
 
-// advance settles every deployment to the clock and returns those that
-// succeeded; callers hold s.mu and pass the result to notify after
-// unlocking.
-func (s *Server) advance() []DeploymentState {
+// advance settles every deployment to the clock and returns what the
+// callbacks are to be told; callers hold s.mu and pass the result to notify
+// after unlocking.
+func (s *Server) advance() []event {
 	now := s.now()
-	var succeeded []DeploymentState
+	var happened []event
 	// Rollbacks created here are settled in the same pass.
 	for i := 0; i < len(s.deployments); i++ {
 		d := s.deployments[i]
@@ -391,6 +468,7 @@ func (s *Server) advance() []DeploymentState {
 			if now.Before(d.stoppedAt.Add(s.stopDelay)) {
 				continue
 			}
+			d.events = skipRest(d.lifecycle(d.stoppedAt))
 			d.Status, d.completed = StatusStopped, now
 			d.ErrorCode, d.ErrorMessage = "", ""
 			if d.AutoRollback {
@@ -398,40 +476,65 @@ func (s *Server) advance() []DeploymentState {
 				rb := s.newDeployment(g, d.Original, s.rollback, "codeDeployRollback")
 				rb.Original = d.TaskDefinition
 				rb.RollbackOf = d.ID
+				// A rollback reroutes traffic to the original task set,
+				// which still runs: no manual reroute.
+				rb.manualReroute = false
 				d.RollbackID = rb.ID
 			}
 			continue
 		}
 		b := d.behavior
-		if b.Never || now.Before(d.created.Add(b.Settle)) {
-			continue
-		}
-		d.completed = now
-		if b.Fail {
+		switch {
+		case b.Fail && d.progress(now) >= b.Settle:
+			d.completed = now
 			d.Status = StatusFailed
 			d.ErrorCode = orDefault(b.ErrorCode, "ECS_UPDATE_ERROR")
 			d.ErrorMessage = orDefault(b.ErrorMessage, "The ECS service cannot be updated: the replacement task set did not reach a steady state; its tasks failed to start.")
+			d.events = d.lifecycle(now)
+			continue
+		case b.Never || b.Fail:
+			continue
+		case d.waitingReady(now):
+			d.Status = StatusReady
 			continue
 		}
-		d.Status = StatusSucceeded
-		if g := s.groups[d.Application+"/"+d.Group]; g != nil {
-			g.TaskDefinition = d.TaskDefinition
+		d.Status = StatusInProgress
+		p := d.progress(now)
+		if !d.TrafficShifted && p >= trafficAfter(b) {
+			d.TrafficShifted = true
+			if g := s.groups[d.Application+"/"+d.Group]; g != nil {
+				g.TaskDefinition = d.TaskDefinition
+			}
+			happened = append(happened, event{traffic: true, state: d.DeploymentState})
 		}
-		succeeded = append(succeeded, d.DeploymentState)
+		// The termination wait starts when AfterAllowTraffic has succeeded.
+		if p < b.Settle {
+			continue
+		}
+		hooksDone := now.Add(b.Settle - p)
+		if !d.terminated && now.Before(hooksDone.Add(d.terminationWait)) {
+			continue
+		}
+		d.completed = now
+		d.Status = StatusSucceeded
+		d.events = d.lifecycle(now)
+		happened = append(happened, event{state: d.DeploymentState})
 	}
-	return succeeded
+	return happened
 }
 
-// notify tells OnSucceeded; callers do not hold s.mu.
-func (s *Server) notify(done []DeploymentState) {
+// notify tells OnTrafficShifted and OnSucceeded; callers do not hold s.mu.
+func (s *Server) notify(happened []event) {
 	s.mu.Lock()
-	f := s.onSucceeded
+	onSucceeded, onTraffic := s.onSucceeded, s.onTraffic
 	s.mu.Unlock()
-	if f == nil {
-		return
-	}
-	for _, d := range done {
-		f(d)
+	for _, e := range happened {
+		switch {
+		case e.traffic && onTraffic != nil:
+			onTraffic(e.state)
+		case !e.traffic && onSucceeded != nil:
+			onSucceeded(e.state)
+		}
 	}
 }
 

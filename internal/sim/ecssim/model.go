@@ -166,6 +166,7 @@ type service struct {
 	events      []EventState  // newest first
 	rollout     *pendingRollout
 	lbs         []LoadBalancer // set with SetLoadBalancers
+	launch      *Launch        // set with SetLaunch
 	stable      bool           // stable on the revision of the last UpdateService
 	stableAt    time.Time
 }

@@ -70,6 +70,7 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 	for _, lb := range svc.lbs {
 		w.LoadBalancers = append(w.LoadBalancers, loadBalancerWire(lb))
 	}
+	svc.launchWire(&w)
 	if p := svc.primary(); p != nil {
 		w.TaskDefinition = p.taskDef
 	}

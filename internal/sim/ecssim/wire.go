@@ -90,7 +90,7 @@ type serviceWire struct {
 	DesiredCount         int32                    `json:"desiredCount"`
 	RunningCount         int32                    `json:"runningCount"`
 	PendingCount         int32                    `json:"pendingCount"`
-	LaunchType           string                   `json:"launchType"`
+	LaunchType           string                   `json:"launchType,omitempty"`
 	TaskDefinition       string                   `json:"taskDefinition"`
 	DeploymentController deploymentControllerWire `json:"deploymentController"`
 	Deployments          []deploymentWire         `json:"deployments"`
@@ -100,6 +100,7 @@ type serviceWire struct {
 	SchedulingStrategy   string                   `json:"schedulingStrategy"`
 	Tags                 *[]tagWire               `json:"tags,omitempty"`
 	LoadBalancers        []loadBalancerWire       `json:"loadBalancers,omitempty"`
+	launchFields                                  // set with SetLaunch
 }
 
 type loadBalancerWire struct {
