@@ -100,6 +100,10 @@ type serviceWire struct {
 	SchedulingStrategy   string                   `json:"schedulingStrategy"`
 	Tags                 *[]tagWire               `json:"tags,omitempty"`
 	LoadBalancers        []loadBalancerWire       `json:"loadBalancers,omitempty"`
+	// Service history (deployments.go).
+	DeploymentConfiguration  *deploymentConfigurationWire `json:"deploymentConfiguration,omitempty"`
+	CurrentServiceDeployment string                       `json:"currentServiceDeployment,omitempty"`
+	CurrentServiceRevisions  []currentRevisionWire        `json:"currentServiceRevisions,omitempty"`
 }
 
 type loadBalancerWire struct {
