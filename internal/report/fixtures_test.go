@@ -111,6 +111,7 @@ func rolledBack() rollback.Result {
 		Environment: "prod",
 		ImageTag:    "def5678",
 		Source:      lastGood(),
+		SourceKind:  "artifact",
 		SourceSkips: passedOver(),
 		Trigger:     failedRun(),
 		RepoURL:     repoURL,
