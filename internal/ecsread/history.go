@@ -275,3 +275,71 @@ func serviceDeploymentFrom(sd types.ServiceDeployment) ServiceDeployment {
 	}
 	return d
 }
+
+// LastGood is the task definition of the last good revision by ECS's
+// record: that of the newest SUCCESSFUL deployment whose target is not the
+// current revision (a deployment ECS rolled back is never SUCCESSFUL).
+// When the newest deployment is one ECS rolled back onto the current
+// revision, the current revision is the last good one. "" when the history
+// names none.
+func (h History) LastGood(current string, same func(a, b string) bool) string {
+	if len(h.Deployments) > 0 {
+		if d := h.Deployments[0]; d.Status == SDRollbackSuccessful && d.Rollback != nil {
+			if td := h.TaskDefinition(d.Rollback.ServiceRevision); td != "" && same(td, current) {
+				return current
+			}
+		}
+	}
+	for _, d := range h.Deployments {
+		if d.Status != SDSuccessful {
+			continue
+		}
+		if td := h.TaskDefinition(d.Target); td != "" && !same(td, current) {
+			return td
+		}
+	}
+	return ""
+}
+
+// InFlightDeployment is the newest deployment still PENDING or
+// IN_PROGRESS.
+func (h History) InFlightDeployment() (ServiceDeployment, bool) {
+	for _, d := range h.Deployments {
+		if d.InFlight() {
+			return d, true
+		}
+	}
+	return ServiceDeployment{}, false
+}
+
+// LastSuccessfulRevision is the service revision of the newest SUCCESSFUL
+// deployment of taskDef: what ECS ran of it, digests included.
+func (h History) LastSuccessfulRevision(taskDef string, same func(a, b string) bool) (ServiceRevision, bool) {
+	for _, d := range h.Deployments {
+		if d.Status != SDSuccessful {
+			continue
+		}
+		if r, ok := h.Revisions[d.Target]; ok && same(r.TaskDefinition, taskDef) {
+			return r, true
+		}
+	}
+	return ServiceRevision{}, false
+}
+
+// RolledBackFrom is the task definition ECS itself rolled the service back
+// from onto current: the target of the newest deployment, when it is
+// ROLLBACK_SUCCESSFUL onto current. "" otherwise.
+func (h History) RolledBackFrom(current string, same func(a, b string) bool) string {
+	if len(h.Deployments) == 0 {
+		return ""
+	}
+	d := h.Deployments[0]
+	if d.Status != SDRollbackSuccessful || d.Rollback == nil {
+		return ""
+	}
+	to, from := h.TaskDefinition(d.Rollback.ServiceRevision), h.TaskDefinition(d.Target)
+	if to == "" || from == "" || !same(to, current) || same(from, current) {
+		return ""
+	}
+	return from
+}
