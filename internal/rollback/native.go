@@ -379,8 +379,15 @@ func (r *Runner) nativeWaitFailure(ctx context.Context, cfg config.Config, p *pl
 	)
 	switch {
 	case errors.As(err, &undone):
-		f := fail(reason.RolloutFailed, "ECS undid the rollback of %s to revision %d: %s. %s Nothing more will happen on its own: read the service events below, fix the cause, then roll back again.",
-			sr.Service, sr.To.Number, whatECSDid(undone.Deployment, undone.Missing), runsNow(undone.Last))
+		verb := "undid"
+		switch {
+		case undone.Missing:
+			verb = "lost track of"
+		case !strings.HasPrefix(undone.Deployment.Status, "ROLLBACK"):
+			verb = "stopped"
+		}
+		f := fail(reason.RolloutFailed, "ECS %s the rollback of %s to revision %d: %s. %s Nothing more will happen on its own: read the service events below, fix the cause, then roll back again.",
+			verb, sr.Service, sr.To.Number, whatECSDid(undone.Deployment, undone.Missing), runsNow(undone.Last))
 		r.readDiagnostics(ctx, cfg.Cluster, sr, sr.To.ARN)
 		return f
 	case errors.As(err, &rbf):

@@ -162,7 +162,8 @@ func shortID(n int64) string {
 
 // resolveDigest is the digest a tag resolves to at deploy time: the image's
 // own digest when it names one, else the digest of the configured resolver
-// or, by default, the one ecrsim gives an image pushed by that reference.
+// or, by default, the one ecrsim gives an image pushed by that reference
+// (so that, untouched, the two simulators agree).
 func (s *Server) resolveDigest(image string) string {
 	if _, d, ok := strings.Cut(image, "@"); ok {
 		return d
@@ -172,7 +173,15 @@ func (s *Server) resolveDigest(image string) string {
 			return d
 		}
 	}
-	sum := sha256.Sum256([]byte(image))
+	// ecrsim digests a push of <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>
+	// as sha256 of "<account>/<repo>:<tag>".
+	key := image
+	if host, rest, ok := strings.Cut(image, "/"); ok {
+		if acct, _, ok := strings.Cut(host, ".dkr.ecr."); ok && len(acct) == 12 {
+			key = acct + "/" + rest
+		}
+	}
+	sum := sha256.Sum256([]byte(key))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
