@@ -387,7 +387,7 @@ func (r *Runner) nativeWaitFailure(ctx context.Context, cfg config.Config, p *pl
 			verb = "stopped"
 		}
 		f := fail(reason.RolloutFailed, "ECS %s the rollback of %s to revision %d: %s. %s Nothing more will happen on its own: read the service events below, fix the cause, then roll back again.",
-			verb, sr.Service, sr.To.Number, whatECSDid(undone.Deployment, undone.Missing), runsNow(undone.Last))
+			verb, sr.Service, sr.To.Number, whatECSDid(undone.Deployment, undone.Missing), nowState(undone, sr))
 		r.readDiagnostics(ctx, cfg.Cluster, sr, sr.To.ARN)
 		return f
 	case errors.As(err, &rbf):
@@ -430,6 +430,17 @@ func whatECSDid(d ecsread.ServiceDeployment, missing bool) string {
 		s += fmt.Sprintf(" (%q)", why)
 	}
 	return s
+}
+
+// nowState says what the service runs now, or is being put back on.
+func nowState(u *wait.UndoneError, sr *ServiceResult) string {
+	switch u.Deployment.Status {
+	case "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS":
+		if sr.From != nil {
+			return fmt.Sprintf("ECS is putting back revision %d (%s), which the service ran before the rollback.", sr.From.Number, sr.From.ARN)
+		}
+	}
+	return runsNow(u.Last)
 }
 
 // runsNow says which revision the service runs, as last described.
