@@ -315,6 +315,21 @@ func (s *Server) Deploy(cluster, service, taskDef string, ago time.Duration) (st
 		return "", fmt.Errorf("deploy: task definition %q is not registered", taskDef)
 	}
 	at := s.cfg.now().Add(-ago)
+	if h := svc.hist; h != nil {
+		// Keep the record in time order: what came before this deploy is
+		// moved back before it.
+		for i, sd := range slices.Backward(h.deps) {
+			if sd.createdAt.Before(at) {
+				break
+			}
+			shift := sd.createdAt.Sub(at) + time.Duration(i+1)*time.Second
+			for _, t := range []*time.Time{&sd.createdAt, &sd.start, &sd.finishedAt, &sd.stoppedAt, &sd.updatedAt, &sd.target.createdAt} {
+				if !t.IsZero() {
+					*t = t.Add(-shift)
+				}
+			}
+		}
+	}
 	s.advance(svc, at)
 	s.startRollout(svc, td.arn, at)
 	s.advance(svc, s.cfg.now())
