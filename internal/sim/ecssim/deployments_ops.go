@@ -39,9 +39,12 @@ type serviceDeploymentBriefWire struct {
 	StatusReason             string         `json:"statusReason,omitempty"`
 }
 
-type arnsRequest struct {
+type describeServiceDeploymentsRequest struct {
 	ServiceDeploymentArns []string `json:"serviceDeploymentArns"`
-	ServiceRevisionArns   []string `json:"serviceRevisionArns"`
+}
+
+type describeServiceRevisionsRequest struct {
+	ServiceRevisionArns []string `json:"serviceRevisionArns"`
 }
 
 type describeServiceDeploymentsResponse struct {
@@ -247,7 +250,7 @@ func (s *Server) listServiceDeployments(body []byte) (any, *awsjson.Error) {
 
 // describeServiceDeployments: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceDeployments.html
 func (s *Server) describeServiceDeployments(body []byte) (any, *awsjson.Error) {
-	var req arnsRequest
+	var req describeServiceDeploymentsRequest
 	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
@@ -345,7 +348,7 @@ func (s *Server) serviceDeploymentWire(svc *service, sd *serviceDeployment, now 
 
 // describeServiceRevisions: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceRevisions.html
 func (s *Server) describeServiceRevisions(body []byte) (any, *awsjson.Error) {
-	var req arnsRequest
+	var req describeServiceRevisionsRequest
 	if e := awsjson.Decode(body, &req); e != nil {
 		return nil, e
 	}
