@@ -44,6 +44,7 @@ func TestE2ENativeStopInBakeSwitchesTrafficBack(t *testing.T) {
 	assert.Equal(t, ecssim.SDRollbackSuccessful, last.Status)
 	assert.Contains(t, res.summary, "StopServiceDeployment")
 	assert.Contains(t, res.summary, "traffic switch back")
+	assert.Contains(t, res.summary, "**UpdateService sent:** no: StopServiceDeployment with ROLLBACK instead")
 	assert.Contains(t, res.stdout, "shifted production traffic to web:42", "the service events are printed as they come")
 }
 

@@ -157,6 +157,10 @@ func (e *HistoryError) Denied() bool {
 // Unsupported reports whether the endpoint does not offer the operation
 // at all (an emulator, an old region): history is simply absent.
 func (e *HistoryError) Unsupported() bool {
+	var de *smithy.DeserializationError
+	if errors.As(e.Err, &de) {
+		return true // an emulator's error page, not an AWS answer
+	}
 	var apiErr smithy.APIError
 	if !errors.As(e.Err, &apiErr) {
 		return false

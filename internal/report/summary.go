@@ -490,6 +490,8 @@ func serviceViewOf(r rollback.Result, s rollback.ServiceResult, multi bool) serv
 	switch {
 	case s.UpdateSent && s.CodeDeployID != "":
 		v.Sent = "yes, through CodeDeploy"
+	case s.UpdateSent && s.Mechanism != "":
+		v.Sent = "no: " + esc(s.Mechanism) + " with ROLLBACK instead, ECS's own rollback"
 	case s.UpdateSent:
 		v.Sent = "yes"
 	case r.DryRun || outcome == rollback.Planned:

@@ -280,12 +280,15 @@ func (r *Runner) applyStop(ctx context.Context, cfg config.Config, p *plan) (f *
 		err = apply.StopRollback(ctx, api, n.inFlight.ARN)
 	}
 	sr.UpdateSent = mayHaveApplied(err)
+	if sr.UpdateSent {
+		sr.Mechanism = string(n.mech)
+	}
 	if err != nil {
 		if apply.Refused(err) {
 			note := fmt.Sprintf("%s was refused (%s): the deployment had just ended, so the action rolled back with UpdateService instead", n.mech, briefError(err))
 			r.logf("%s", note)
 			addNote(sr, note)
-			n.mech, n.why = mechUpdate, note
+			n.mech, n.why, sr.Mechanism = mechUpdate, note, ""
 			return nil, true
 		}
 		return r.applyFailure(ctx, err, reason.UpdateFailed, fmt.Sprintf("%s %s with ROLLBACK", n.mech, n.inFlight.ARN)), false

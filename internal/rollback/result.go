@@ -61,6 +61,7 @@ type ServiceResult struct {
 	How            target.How
 	Checks         []safety.Check
 	UpdateSent     bool   // UpdateService (or CodeDeploy) was called
+	Mechanism      string // when not UpdateService: StopServiceDeployment or ContinueServiceDeployment with ROLLBACK
 	CodeDeployID   string // for CODE_DEPLOY services
 	Deregistered   string // ARN deregistered after the rollback
 	Events         []ecsread.Event
