@@ -38,7 +38,10 @@ func TestChooseFrom(t *testing.T) {
 			d[arn("web", 43)] = r
 			s.Described = d
 		}), src: Sources{Mode: "ecs", History: arn("web", 43)}, reason: reason.TargetNotActive},
-		{name: "the revision input wins over ECS", snap: snap(func(s *Snapshot) { s.Manual = "41"; s.Described = map[string]Described{"web:41": {Revision: rev(41, img(tags[41]))}} }), src: Sources{Mode: "ecs", History: arn("web", 43)}, target: 41, how: HowManualRevision},
+		{name: "the revision input wins over ECS", snap: snap(func(s *Snapshot) {
+			s.Manual = "41"
+			s.Described = map[string]Described{"web:41": {Revision: rev(41, img(tags[41]))}}
+		}), src: Sources{Mode: "ecs", History: arn("web", 43)}, target: 41, how: HowManualRevision},
 		{name: "the image-tag input wins over ECS", snap: snap(withTag), src: Sources{Mode: "ecs", Manual: true, History: arn("web", 43)}, target: 42, how: HowImageTag},
 	}
 	for _, tt := range tests {
