@@ -39,6 +39,8 @@ func TestE2ENativeSourceAutoWithoutArtifactUsesECS(t *testing.T) {
 	assert.Equal(t, "ecs", res.outputs["source"])
 	assert.Equal(t, "", res.outputs["source-run-id"])
 	assert.Equal(t, w.revs[42], w.serviceTaskDefinition())
+	assert.Contains(t, res.summary, "deployment history (its newest successful deployment of another revision)")
+	assert.Contains(t, res.stdout, "no usable deployment-state artifact")
 }
 
 func TestE2ENativeSourceAutoWithoutArtifactOrHistory(t *testing.T) {

@@ -543,6 +543,8 @@ func howText(h target.How) md {
 		return "fallback: previous revision (no revision matched the image tag)"
 	case target.HowManualRevision:
 		return "manual revision"
+	case target.HowECSHistory:
+		return "ECS's deployment history (its newest successful deployment of another revision)"
 	}
 	return esc(string(h))
 }

@@ -229,13 +229,12 @@ func lastPart(arn string) string {
 // deployment in flight from the target, else UpdateService, waiting as the
 // service's deployment strategy requires.
 func (r *Runner) applyNative(ctx context.Context, cfg config.Config, p *plan) *failure {
-	n := p.nat
-	if n == nil || n.history == nil || p.join {
-		return r.applyECS(ctx, cfg, p)
-	}
-	sr := &p.result
+	n, sr := p.nat, &p.result
 	if p.service.DesiredCount == 0 {
 		p.warnings = append(p.warnings, fmt.Sprintf("%s has desiredCount 0: it was rolled back to revision %d, but no task of it runs until the service is scaled up.", sr.Service, sr.To.Number))
+	}
+	if n == nil || n.history == nil || p.join {
+		return r.applyECS(ctx, cfg, p)
 	}
 	if n.native() {
 		f, fellBack := r.applyStop(ctx, cfg, p)

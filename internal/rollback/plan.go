@@ -106,6 +106,8 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	srcWG.Wait()
 	if srcFail != nil && !historyMayDecide(cfg, srcFail) {
 		return plans, srcFail
+	} else if srcFail != nil {
+		r.logf("no usable deployment-state artifact (%s); ECS's deployment history may name the target", srcFail.msg)
 	}
 
 	tag, recorded := cfg.ImageTag, ""
