@@ -100,3 +100,15 @@ func TestE2ENativeInFlightFromAnotherRevisionIsSuperseded(t *testing.T) {
 	assert.Equal(t, w.revs[41], w.serviceTaskDefinition())
 	assert.Equal(t, "manual", res.outputs["source"])
 }
+
+func TestE2ENativeStopWithoutWait(t *testing.T) {
+	t.Parallel()
+	// A rolling deploy of 45 in progress: ECS's rollback takes a rollout's
+	// time, and without wait the action does not wait for it.
+	w := newNativeWorld(t, history{deploy: ecssim.Rollout{Settle: time.Hour}, ago: time.Minute})
+	res := w.run(map[string]string{"wait": "false"})
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "rolled-back", res.outputs["result"])
+	assert.Equal(t, []string{"StopServiceDeployment"}, w.mutations())
+	assert.Equal(t, "ROLLBACK_IN_PROGRESS", w.lastDeployment().Status)
+}

@@ -294,6 +294,9 @@ func (r *Runner) applyStop(ctx context.Context, cfg config.Config, p *plan) (f *
 	}
 	addNote(sr, fmt.Sprintf("rolled back by ECS itself: %s", n.why))
 	if !cfg.Wait {
+		// ECS has the rollback in hand; the service may still list the
+		// revision it leaves until it is done.
+		p.unverified = true
 		return nil, false
 	}
 	prog, err := r.waitDeployment(ctx, cfg, p, n.inFlight.ARN, wait.GoalRolledBack)
