@@ -112,3 +112,21 @@ func TestE2ENativeStopWithoutWait(t *testing.T) {
 	assert.Equal(t, []string{"StopServiceDeployment"}, w.mutations())
 	assert.Equal(t, "ROLLBACK_IN_PROGRESS", w.lastDeployment().Status)
 }
+
+func TestE2ENativeJoinsTheRollbackECSIsMaking(t *testing.T) {
+	t.Parallel()
+	// An alarm tripped on the rolling deploy of 45 a second ago: ECS is
+	// rolling it back to 42, which takes it three seconds.
+	w := newNativeWorld(t, history{
+		cfg:    ecssim.DeploymentConfig{Alarm: "web-5xx", AlarmAfter: 10 * time.Second, RollbackTime: 3 * time.Second},
+		deploy: ecssim.Rollout{Settle: time.Hour}, ago: 11 * time.Second,
+	})
+	require.Equal(t, "ROLLBACK_IN_PROGRESS", w.lastDeployment().Status)
+	res := w.run(nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "rolled-back", res.outputs["result"])
+	assert.Empty(t, w.mutations(), "no second rollout on top of ECS's")
+	assert.Equal(t, ecssim.SDRollbackSuccessful, w.lastDeployment().Status)
+	assert.Equal(t, w.revs[42], w.serviceTaskDefinition())
+	assert.Contains(t, res.summary, "ECS is already rolling deployment")
+}

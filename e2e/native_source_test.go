@@ -137,3 +137,16 @@ func TestE2ENativeHistoryFailuresNeverFailArtifactRollback(t *testing.T) {
 		})
 	}
 }
+
+func TestE2ENativeNoHistoryIsQuiet(t *testing.T) {
+	t.Parallel()
+	// An endpoint without the history operations: the rollback is today's,
+	// with no warning about it.
+	w := newWorld(t)
+	w.ecs.FailNext("ListServiceDeployments", 100, ecssim.ErrUnsupportedFeature)
+	res := w.run(nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "rolled-back", res.outputs["result"])
+	assert.Equal(t, []string{"UpdateService"}, w.mutations())
+	assert.Empty(t, warnings(res))
+}

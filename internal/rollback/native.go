@@ -35,6 +35,8 @@ const (
 	mechUpdate   mechanism = "UpdateService"
 	mechStop     mechanism = "StopServiceDeployment"
 	mechContinue mechanism = "ContinueServiceDeployment"
+	// mechJoin: ECS is already rolling back to the target; wait for it.
+	mechJoin mechanism = "no call (ECS is already rolling back)"
 )
 
 // nativeState is what ECS's deployment history lets one service's rollback
@@ -57,7 +59,7 @@ type nativeState struct {
 
 // native reports whether the rollback goes through ECS's own rollback.
 func (n *nativeState) native() bool {
-	return n != nil && (n.mech == mechStop || n.mech == mechContinue)
+	return n != nil && (n.mech == mechStop || n.mech == mechContinue || n.mech == mechJoin)
 }
 
 // planText says, for the dry run, which mechanism would be used and why.
@@ -186,6 +188,11 @@ func (r *Runner) planNative(ctx context.Context, cfg config.Config, p *plan) *fa
 		return nil
 	}
 	h := *n.history
+	if d, ok := rollingBackTo(h, to.ARN); ok {
+		n.mech, n.inFlight = mechJoin, d
+		n.why = fmt.Sprintf("ECS is already rolling deployment %s back to revision %d (%s): the action waits for it rather than start another rollout", lastPart(d.ARN), to.Number, cmpOr(rollbackReason(d), d.Status))
+		return nil
+	}
 	if d, ok := h.InFlightDeployment(); ok {
 		fromTarget := slices.ContainsFunc(d.Sources, func(arn string) bool {
 			return revision.SameRevision(h.TaskDefinition(arn), to.ARN)
@@ -235,6 +242,9 @@ func (r *Runner) applyNative(ctx context.Context, cfg config.Config, p *plan) *f
 	}
 	if n == nil || n.history == nil || p.join {
 		return r.applyECS(ctx, cfg, p)
+	}
+	if n.mech == mechJoin {
+		return r.joinRollback(ctx, cfg, p)
 	}
 	if n.native() {
 		f, fellBack := r.applyStop(ctx, cfg, p)
@@ -305,6 +315,51 @@ func (r *Runner) applyStop(ctx context.Context, cfg config.Config, p *plan) (f *
 	}
 	p.observed = &prog.Service
 	return nil, false
+}
+
+// rollingBackTo finds the newest deployment, when ECS is rolling it back
+// (ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS) onto target.
+func rollingBackTo(h ecsread.History, target string) (ecsread.ServiceDeployment, bool) {
+	if len(h.Deployments) == 0 {
+		return ecsread.ServiceDeployment{}, false
+	}
+	d := h.Deployments[0]
+	if d.Status != "ROLLBACK_REQUESTED" && d.Status != "ROLLBACK_IN_PROGRESS" {
+		return d, false
+	}
+	to := ""
+	if d.Rollback != nil {
+		to = h.TaskDefinition(d.Rollback.ServiceRevision)
+	}
+	if to == "" && len(d.Sources) > 0 {
+		to = h.TaskDefinition(d.Sources[0])
+	}
+	return d, to != "" && revision.SameRevision(to, target)
+}
+
+func rollbackReason(d ecsread.ServiceDeployment) string {
+	if d.Rollback != nil {
+		return d.Rollback.Reason
+	}
+	return d.StatusReason
+}
+
+// joinRollback waits for the rollback ECS is already making onto the
+// target.
+func (r *Runner) joinRollback(ctx context.Context, cfg config.Config, p *plan) *failure {
+	n, sr := p.nat, &p.result
+	r.logf("%s", n.why)
+	addNote(sr, n.why)
+	if !cfg.Wait {
+		p.unverified = true
+		return nil
+	}
+	prog, err := r.waitDeployment(ctx, cfg, p, n.inFlight.ARN, wait.GoalRolledBack)
+	if err != nil {
+		return r.nativeWaitFailure(ctx, cfg, p, err)
+	}
+	p.observed = &prog.Service
+	return nil
 }
 
 // applyUpdate calls UpdateService and waits for the deployment it started,

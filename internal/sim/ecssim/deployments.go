@@ -77,6 +77,9 @@ type DeploymentConfig struct {
 	// deployment starts, rolling it back if it is still in progress.
 	Alarm      string
 	AlarmAfter time.Duration
+	// RollbackTime is how long rolling a ROLLING deployment back takes
+	// (its old tasks must start again); default: the rollout's Settle.
+	RollbackTime time.Duration
 	// PauseAt is the lifecycle stage of a PAUSE hook: a BLUE_GREEN, LINEAR
 	// or CANARY deployment waits there for ContinueServiceDeployment.
 	PauseAt string
@@ -590,6 +593,9 @@ func (s *Server) startRollback(svc *service, sd *serviceDeployment, at time.Time
 	sd.rollbackTakes = 0
 	if sd.cfg.strategy() == StrategyRolling && !sd.cbTriggered {
 		sd.rollbackTakes = sd.rollout.Settle
+		if sd.cfg.RollbackTime > 0 {
+			sd.rollbackTakes = sd.cfg.RollbackTime
+		}
 	}
 	svc.rollout = nil
 	if sd.classic.rolloutState == "IN_PROGRESS" {
