@@ -45,9 +45,15 @@ const (
 )
 
 // HistoryLimit is how many of a service's newest deployments the history
-// reads: one ListServiceDeployments page, one DescribeServiceDeployments
-// call (at most 20 ARNs).
+// describes: one DescribeServiceDeployments call (at most 20 ARNs).
 const HistoryLimit = 20
+
+// The listing: pages of 100 (the most ListServiceDeployments gives), at
+// most 5 of them; 90 days of history rarely fill one.
+const (
+	historyPageSize = 100
+	historyPages    = 5
+)
 
 // ServiceDeployment is what the action needs of one service deployment.
 type ServiceDeployment struct {
@@ -173,21 +179,36 @@ func (e *HistoryError) Unsupported() bool {
 }
 
 // ReadHistory reads a service's HistoryLimit newest deployments and the
-// service revisions they name: three calls, one after the other. A service
+// service revisions they name: three calls, one after the other (more when
+// the listing runs over a page). A service
 // without history answers an empty History and no error.
 // See https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html
 func ReadHistory(ctx context.Context, api HistoryAPI, cluster, service string) (History, error) {
 	h := History{Revisions: map[string]ServiceRevision{}}
-	list, err := api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-		Cluster:    optional(cluster),
-		Service:    aws.String(service),
-		MaxResults: aws.Int32(HistoryLimit),
-	})
-	if err != nil {
-		return h, &HistoryError{Op: "ListServiceDeployments", Err: err}
+	// The API reference does not promise an order: read up to
+	// historyPages pages and keep the newest by createdAt.
+	var briefs []types.ServiceDeploymentBrief
+	var token *string
+	for range historyPages {
+		list, err := api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
+			Cluster:    optional(cluster),
+			Service:    aws.String(service),
+			MaxResults: aws.Int32(historyPageSize),
+			NextToken:  token,
+		})
+		if err != nil {
+			return h, &HistoryError{Op: "ListServiceDeployments", Err: err}
+		}
+		briefs = append(briefs, list.ServiceDeployments...)
+		if token = list.NextToken; aws.ToString(token) == "" {
+			break
+		}
 	}
+	slices.SortStableFunc(briefs, func(a, b types.ServiceDeploymentBrief) int {
+		return aws.ToTime(b.CreatedAt).Compare(aws.ToTime(a.CreatedAt))
+	})
 	var arns []string
-	for _, b := range list.ServiceDeployments {
+	for _, b := range briefs {
 		if b.ServiceDeploymentArn != nil && !slices.Contains(arns, *b.ServiceDeploymentArn) {
 			arns = append(arns, *b.ServiceDeploymentArn)
 		}

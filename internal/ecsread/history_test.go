@@ -100,3 +100,26 @@ func TestReadHistoryOfAServiceWithout(t *testing.T) {
 	assert.True(t, h.Empty())
 	assert.Equal(t, "", h.LastGood(arn, revision.SameRevision))
 }
+
+func TestReadHistoryKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	s, _ := newSim(t)
+	var arns []string
+	for i := range 3 {
+		arns = append(arns, s.RegisterTaskDefinition(ecssim.TaskDef{Family: "web", Containers: []ecssim.Container{{Name: "app", Image: "nginx:" + string(rune('a'+i))}}}))
+	}
+	require.NoError(t, s.AddService(ecssim.ServiceSpec{Cluster: "prod", Name: "web", TaskDefinition: arns[0], DesiredCount: 1}))
+	// 120 deployments: more than a page, more than one describe call.
+	for i := range 120 {
+		_, err := s.Deploy("prod", "web", arns[1+i%2], time.Duration(120-i)*time.Minute)
+		require.NoError(t, err)
+	}
+	h, err := ecsread.ReadHistory(context.Background(), s.Client(), "prod", "web")
+	require.NoError(t, err)
+	require.Len(t, h.Deployments, ecsread.HistoryLimit)
+	assert.Equal(t, arns[2], h.TaskDefinition(h.Deployments[0].Target), "the newest deploy is of revision 3")
+	for i := 1; i < len(h.Deployments); i++ {
+		assert.False(t, h.Deployments[i].CreatedAt.After(h.Deployments[i-1].CreatedAt), "newest first")
+	}
+	assert.Equal(t, 2, s.CallCount("ListServiceDeployments"), "two pages")
+}
