@@ -6,6 +6,7 @@ package e2e
 // UpdateService otherwise, and the dry run saying which and why.
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +130,16 @@ func TestE2ENativeJoinsTheRollbackECSIsMaking(t *testing.T) {
 	assert.Equal(t, ecssim.SDRollbackSuccessful, w.lastDeployment().Status)
 	assert.Equal(t, w.revs[42], w.serviceTaskDefinition())
 	assert.Contains(t, res.summary, "ECS is already rolling deployment")
+}
+
+func TestE2ENativeStopDeniedFallsBackToUpdateService(t *testing.T) {
+	t.Parallel()
+	w := newNativeWorld(t, history{deploy: ecssim.Rollout{Never: true}, ago: time.Minute})
+	w.ecs.FailNext("StopServiceDeployment", 1, ecssim.ErrAccessDenied)
+	res := w.run(nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "rolled-back", res.outputs["result"])
+	assert.Equal(t, []string{"StopServiceDeployment", "UpdateService"}, w.mutations())
+	assert.Equal(t, w.revs[42], w.serviceTaskDefinition())
+	assert.Contains(t, strings.Join(warnings(res), "\n"), "ecs:StopServiceDeployment")
 }

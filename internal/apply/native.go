@@ -78,6 +78,12 @@ func Refused(err error) bool {
 	return false
 }
 
+// Denied reports whether ECS refused a call for want of permission.
+func Denied(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && strings.Contains(apiErr.ErrorCode(), "AccessDenied")
+}
+
 // RegisterPinned registers a copy of the revision arn whose images are
 // pinned to digests (container name → sha256:…): every other field is the
 // same, its tags copied. It returns the copy's ARN.

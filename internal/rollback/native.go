@@ -300,6 +300,12 @@ func (r *Runner) applyStop(ctx context.Context, cfg config.Config, p *plan) (f *
 			n.mech, n.why, sr.Mechanism = mechUpdate, note, ""
 			return nil, true
 		}
+		if apply.Denied(err) {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: the role lacks ecs:%s (%s), so ECS could not roll the deployment back itself; the action rolled back with UpdateService instead. Grant ecs:StopServiceDeployment (and ecs:ContinueServiceDeployment) for the faster native rollback.", sr.Service, n.mech, briefError(err)))
+			addNote(sr, fmt.Sprintf("%s was denied, so the action rolled back with UpdateService instead", n.mech))
+			n.mech, sr.Mechanism = mechUpdate, ""
+			return nil, true
+		}
 		return r.applyFailure(ctx, err, reason.UpdateFailed, fmt.Sprintf("%s %s with ROLLBACK", n.mech, n.inFlight.ARN)), false
 	}
 	addNote(sr, fmt.Sprintf("rolled back by ECS itself: %s", n.why))
