@@ -451,6 +451,7 @@ var goldenCases = []struct {
 	result func() rollback.Result
 }{
 	{"rolled-back", rolledBack},
+	{"rolled-back-native", rolledBackNative},
 	{"already-current", alreadyCurrent},
 	{"planned", planned},
 	{"skipped-loop-guard", skippedLoopGuard},
