@@ -126,3 +126,14 @@ func TestE2ENativeServiceStates(t *testing.T) {
 		assert.Contains(t, strings.Join(warnings(res), "\n"), "desiredCount 0")
 	})
 }
+
+func TestE2ENativePinDigestsDryRunRegistersNothing(t *testing.T) {
+	t.Parallel()
+	w := newNativeWorld(t, settled45(ecssim.DeploymentConfig{}, ecssim.Rollout{}))
+	w.moveTag()
+	res := w.run(map[string]string{"pin-digests": "true", "dry-run": "true"})
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "planned", res.outputs["result"])
+	assert.Empty(t, w.mutations())
+	assert.Contains(t, res.summary, "to a copy of the target pinned to the image digests ECS recorded")
+}
