@@ -52,4 +52,17 @@ type Config struct {
 	CodeDeployDeploymentGroup string
 	DeregisterFailed          bool
 	StatePath                 string // record: folder relative to the workspace
+	Source                    Source // where the last good revision comes from
+	PinDigests                bool   // roll back to a copy pinned to the recorded digests
 }
+
+// Source says where the last good revision comes from when no revision or
+// image-tag names it.
+type Source string
+
+// Source values.
+const (
+	SourceAuto     Source = "auto"     // a usable artifact, else ECS's deployment history
+	SourceArtifact Source = "artifact" // the deployment-state artifact only
+	SourceECS      Source = "ecs"      // ECS's deployment history only
+)

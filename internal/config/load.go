@@ -34,6 +34,8 @@ var defaults = map[string]string{
 	"wait-timeout":           "10m",
 	"state-path":             "deployment-state",
 	"deregister-failed":      "false",
+	"source":                 "auto",
+	"pin-digests":            "false",
 }
 
 // Defaults returns the default of every input that has one, keyed by input
@@ -165,7 +167,9 @@ func Load(getInput func(name string) string, opts ...Option) (Config, error) {
 		CodeDeployApplication:     l.get("codedeploy-application"),
 		CodeDeployDeploymentGroup: l.get("codedeploy-deployment-group"),
 		StatePath:                 l.get("state-path"),
+		Source:                    Source(strings.ToLower(l.get("source"))),
 	}
+	c.PinDigests = l.boolean("pin-digests")
 	c.AllowSchemaDowngrade = l.boolean("allow-schema-downgrade")
 	c.DryRun = l.boolean("dry-run")
 	c.Wait = l.boolean("wait")
@@ -180,6 +184,9 @@ func Load(getInput func(name string) string, opts ...Option) (Config, error) {
 	l.environments(c)
 	if c.Fallback != FallbackPrevious && c.Fallback != FallbackNone {
 		l.fail("fallback", "%q is not previous or none", c.Fallback)
+	}
+	if c.Source != SourceAuto && c.Source != SourceArtifact && c.Source != SourceECS {
+		l.fail("source", "%q is not auto, artifact or ecs", c.Source)
 	}
 	if err := validStatePath(c.StatePath); err != nil {
 		l.wrap("state-path", err)

@@ -24,7 +24,7 @@ var inputNames = []string{
 	"failure-conclusions", "loop-guard", "schema-label",
 	"allow-schema-downgrade", "dry-run", "wait", "wait-timeout",
 	"github-token", "codedeploy-application", "codedeploy-deployment-group",
-	"deregister-failed", "state-path",
+	"deregister-failed", "state-path", "source", "pin-digests",
 }
 
 // envKey is the variable the runner sets for an input.
@@ -90,6 +90,7 @@ func defaultRollback(change func(*Config)) Config {
 		Wait:                  true,
 		WaitTimeout:           10 * time.Minute,
 		StatePath:             "deployment-state",
+		Source:                SourceAuto,
 	}
 	if change != nil {
 		change(&c)
@@ -138,6 +139,8 @@ func TestLoad(t *testing.T) {
 				"wait-timeout":           " 1h30m ",
 				"github-token":           "ghs_secret",
 				"state-path":             "out/state",
+				"source":                 "ECS",
+				"pin-digests":            "true",
 			},
 			want: Config{
 				Command:               CommandRollback,
@@ -163,6 +166,8 @@ func TestLoad(t *testing.T) {
 				WaitTimeout:           90 * time.Minute,
 				GitHubToken:           "ghs_secret",
 				StatePath:             "out/state",
+				Source:                SourceECS,
+				PinDigests:            true,
 			},
 		},
 		{
@@ -255,6 +260,8 @@ func TestLoadErrors(t *testing.T) {
 		wantErrs []string
 	}{
 		{name: "nothing given", inputs: nil, wantErrs: []string{"input cluster: required for command rollback", "input service: required for command rollback"}},
+		{name: "unknown source", inputs: with(map[string]string{"source": "github"}), wantErrs: []string{`input source: "github" is not auto, artifact or ecs`}},
+		{name: "pin-digests not a boolean", inputs: with(map[string]string{"pin-digests": "pinned"}), wantErrs: []string{`input pin-digests: "pinned" is not true or false`}},
 		{name: "unknown command", inputs: with(map[string]string{"command": "Rollback"}), wantErrs: []string{`input command: "Rollback" is not rollback or record`}},
 		{name: "record without image tag", inputs: map[string]string{"command": "record"}, wantErrs: []string{"input image-tag: required for command record"}},
 		{name: "record with service only", inputs: map[string]string{"command": "record", "image-tag": "abc1234", "service": "web"}, wantErrs: []string{"inputs cluster and service: for command record give both or neither"}},

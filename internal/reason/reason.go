@@ -34,6 +34,8 @@ const (
 	Controller         = "unsupported-deployment-controller" // an EXTERNAL controller, or CODE_DEPLOY without its inputs
 	SchemaDowngrade    = "schema-downgrade"                  // the target's schema label is older
 	ImageMissing       = "image-missing"                     // the target's image is not in ECR
+	ImageChanged       = "image-changed"                     // the target's image tag now points to another digest than ECS ran
+	ServiceNotActive   = "service-not-active"                // the service is DRAINING or INACTIVE (being deleted)
 	OtherServiceFailed = "other-service-failed"              // another service of the run was refused
 	PlanChanged        = "plan-changed"                      // the service changed after the confirmed plan (CLI)
 	RecordFailed       = "record-failed"                     // record could not write the state

@@ -111,6 +111,7 @@ func rolledBack() rollback.Result {
 		Environment: "prod",
 		ImageTag:    "def5678",
 		Source:      lastGood(),
+		SourceKind:  "artifact",
 		SourceSkips: passedOver(),
 		Trigger:     failedRun(),
 		RepoURL:     repoURL,
@@ -450,6 +451,7 @@ var goldenCases = []struct {
 	result func() rollback.Result
 }{
 	{"rolled-back", rolledBack},
+	{"rolled-back-native", rolledBackNative},
 	{"already-current", alreadyCurrent},
 	{"planned", planned},
 	{"skipped-loop-guard", skippedLoopGuard},

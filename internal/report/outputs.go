@@ -35,7 +35,7 @@ type serviceOutput struct {
 // Outputs returns the action's outputs, every one of them set (empty values as
 // ""), in the order of the action contract: result, reason,
 // from-task-definition, to-task-definition, to-revision, image-tag,
-// source-run-id, codedeploy-deployment-id, services, and state-path when the
+// source-run-id, source, codedeploy-deployment-id, services, and state-path when the
 // result has one.
 //
 // result is the overall outcome. With one service, the other top-level values
@@ -68,6 +68,7 @@ func Outputs(r rollback.Result) []Output {
 		{Name: "to-revision", Value: first.ToRevision},
 		{Name: "image-tag", Value: first.ImageTag},
 		{Name: "source-run-id", Value: sourceRunID},
+		{Name: "source", Value: r.SourceKind},
 		{Name: "codedeploy-deployment-id", Value: first.CodeDeployDeploymentID},
 		{Name: "services", Value: string(servicesJSON)},
 	}

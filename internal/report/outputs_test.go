@@ -33,6 +33,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", "42"},
 				{"image-tag", "def5678"},
 				{"source-run-id", "9001"},
+				{"source", "artifact"},
 				{"codedeploy-deployment-id", ""},
 				{"services", `[{"service":"web","result":"rolled-back","reason":"","from-task-definition":"` + arnWeb45 +
 					`","to-task-definition":"` + arnWeb42 + `","to-revision":"42","image-tag":"def5678","codedeploy-deployment-id":""}]`},
@@ -49,6 +50,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", "42"},
 				{"image-tag", "def5678"},
 				{"source-run-id", "9001"},
+				{"source", ""},
 				{"codedeploy-deployment-id", ""},
 				{"services", `[` +
 					`{"service":"web","result":"rolled-back","reason":"","from-task-definition":"` + arnWeb45 + `","to-task-definition":"` + arnWeb42 +
@@ -71,6 +73,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", ""},
 				{"image-tag", ""},
 				{"source-run-id", ""},
+				{"source", ""},
 				{"codedeploy-deployment-id", ""},
 				{"services", "[]"},
 			},
@@ -86,6 +89,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", ""},
 				{"image-tag", ""},
 				{"source-run-id", ""},
+				{"source", ""},
 				{"codedeploy-deployment-id", ""},
 				{"services", "[]"},
 			},
@@ -104,6 +108,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", ""},
 				{"image-tag", "def5678"},
 				{"source-run-id", ""},
+				{"source", ""},
 				{"codedeploy-deployment-id", ""},
 				{"services", `[{"service":"web","result":"failed","reason":"no-matching-revision","from-task-definition":"` + arnWeb45 +
 					`","to-task-definition":"","to-revision":"","image-tag":"def5678","codedeploy-deployment-id":""}]`},
@@ -120,6 +125,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", "42"},
 				{"image-tag", "def5678"},
 				{"source-run-id", ""},
+				{"source", ""},
 				{"codedeploy-deployment-id", "d-ABCDEF123"},
 				{"services", `[{"service":"web","result":"planned","reason":"","from-task-definition":"` + arnWeb45 +
 					`","to-task-definition":"` + arnWeb42 + `","to-revision":"42","image-tag":"def5678","codedeploy-deployment-id":"d-ABCDEF123"}]`},
@@ -136,6 +142,7 @@ func TestOutputs(t *testing.T) {
 				{"to-revision", ""},
 				{"image-tag", "def5678"},
 				{"source-run-id", ""},
+				{"source", ""},
 				{"codedeploy-deployment-id", ""},
 				{"services", `[{"service":"web","result":"recorded","reason":"","from-task-definition":"` + arnWeb42 +
 					`","to-task-definition":"","to-revision":"","image-tag":"def5678","codedeploy-deployment-id":""}]`},

@@ -490,6 +490,8 @@ func serviceViewOf(r rollback.Result, s rollback.ServiceResult, multi bool) serv
 	switch {
 	case s.UpdateSent && s.CodeDeployID != "":
 		v.Sent = "yes, through CodeDeploy"
+	case s.UpdateSent && s.Mechanism != "":
+		v.Sent = "no: " + esc(s.Mechanism) + " with ROLLBACK instead, ECS's own rollback"
 	case s.UpdateSent:
 		v.Sent = "yes"
 	case r.DryRun || outcome == rollback.Planned:
@@ -541,6 +543,8 @@ func howText(h target.How) md {
 		return "fallback: previous revision (no revision matched the image tag)"
 	case target.HowManualRevision:
 		return "manual revision"
+	case target.HowECSHistory:
+		return "ECS's deployment history (its newest successful deployment of another revision)"
 	}
 	return esc(string(h))
 }

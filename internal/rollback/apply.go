@@ -36,6 +36,7 @@ func (r *Runner) apply(ctx context.Context, cfg config.Config, p *plan) {
 	if p.fail = p.strategy.apply(r, ctx, cfg, p); p.fail != nil {
 		return
 	}
+	to = sr.To // a pinned copy of the target (pin-digests) replaces it
 	if p.unverified {
 		sr.Outcome = RolledBack
 		return

@@ -32,6 +32,12 @@ type prepared struct {
 	stop func()
 	// lim bounds the describes in flight, for every service of the run.
 	lim *ecsread.Limiter
+	// ECS's deployment history (native.go): nil with historyErr when it
+	// could not be read; artifact and srcFail say what the GitHub chain found.
+	history    *ecsread.History
+	historyErr error
+	artifact   bool
+	srcFail    *failure
 }
 
 // plan resolves and checks the target of every service. The GitHub chain
@@ -56,11 +62,15 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		inFlightWarn string
 	)
 	workflow := deployWorkflow(req)
+	if cfg.Source == config.SourceECS {
+		workflow = "" // ECS's history alone: no GitHub call at all
+	}
 	srcWG.Add(1)
 	go func() {
 		defer srcWG.Done()
-		if cfg.Revision == "" && cfg.ImageTag == "" {
-			if dep, srcFail = r.findSource(srcCtx, req, res); srcFail != nil {
+		if cfg.Revision == "" && cfg.ImageTag == "" && cfg.Source != config.SourceECS {
+			dep, srcFail = r.findSource(srcCtx, req, res)
+			if srcFail != nil && !historyMayDecide(cfg, srcFail) {
 				return
 			}
 		}
@@ -121,8 +131,10 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 	if inFlightWarn != "" {
 		res.Warnings = append(res.Warnings, inFlightWarn)
 	}
-	if srcFail != nil {
+	if srcFail != nil && !historyMayDecide(cfg, srcFail) {
 		return plans, srcFail
+	} else if srcFail != nil {
+		r.logf("no usable deployment-state artifact (%s); ECS's deployment history may name the target", srcFail.msg)
 	}
 
 	tag, recorded := cfg.ImageTag, ""
@@ -138,6 +150,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		if p.fail != nil {
 			continue
 		}
+		preps[i].artifact, preps[i].srcFail = dep != nil, srcFail
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -152,6 +165,7 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 		}()
 	}
 	wg.Wait()
+	settleSources(cfg, plans, res)
 	res.Newer = newer(req.Event.Run, plans, inFlight)
 	return plans, nil
 }
@@ -177,6 +191,7 @@ func (r *Runner) prepare(ctx context.Context, cfg config.Config, svc ecsread.Ser
 		wg                sync.WaitGroup
 		curErr, activeErr error
 	)
+	r.startHistory(ctx, svc, cfg.Cluster, &out, &wg)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -213,6 +228,17 @@ func inProgress(svc ecsread.Service) bool {
 // checks on it.
 func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre prepared, tag, recorded string) ([]string, *failure) {
 	var warns []string
+	if f := serviceStateFailure(p.service); f != nil {
+		return nil, f
+	}
+	p.nat = &nativeState{history: pre.history}
+	if pre.historyErr != nil {
+		if w := historyWarning(pre.historyErr); w != "" {
+			warns = append(warns, w)
+		} else {
+			r.debugf("%s: no deployment history: %v", p.result.Service, pre.historyErr)
+		}
+	}
 	cur := pre.current
 	p.result.From = &cur
 	p.result.FromImageTag = revision.ImageTag(cur, cfg.ContainerName)
@@ -276,7 +302,7 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 	if c, failed := safety.FirstFailure(p.result.Checks); failed {
 		return warns, fail(reasonForCheck(c), "refused to roll back %s: %s.", p.result.Service, strings.TrimSuffix(c.Detail, "."))
 	}
-	if pre.inProg && p.cd == nil {
+	if pre.inProg && p.cd == nil && !p.nat.native() {
 		p.result.Superseded = p.service.TaskDefinition
 	}
 	return warns, nil
@@ -334,7 +360,10 @@ func (r *Runner) chooseTarget(ctx context.Context, cfg config.Config, pre prepar
 	// Every wave describes at least one revision not described before, so
 	// the loop ends; the bound only guards against a broken rule.
 	for range len(pre.active) + 4 {
-		d := target.Choose(snap)
+		d, f := chooseFrom(snap, cfg, pre)
+		if f != nil {
+			return d, f
+		}
 		if len(d.Need) == 0 {
 			r.debugf("described %d revisions of %s to choose the target", len(snap.Described), pre.family)
 			if d.Refusal != nil {

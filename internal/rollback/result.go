@@ -38,6 +38,7 @@ type Result struct {
 	DryRun      bool
 	ImageTag    string // the target image tag
 	Source      *source.Deployment
+	SourceKind  string // the source output: artifact, ecs or manual; "" when no target was chosen
 	SourceSkips []source.Skipped
 	Trigger     *trigger.Run // the failed run, for workflow_run
 	RepoURL     string       // e.g. https://github.com/octo-org/octo-repo
@@ -65,6 +66,7 @@ type ServiceResult struct {
 	How            target.How
 	Checks         []safety.Check
 	UpdateSent     bool   // UpdateService (or CodeDeploy) was called
+	Mechanism      string // when not UpdateService: StopServiceDeployment or ContinueServiceDeployment with ROLLBACK
 	CodeDeployID   string // for CODE_DEPLOY services
 	Deregistered   string // ARN deregistered after the rollback
 	Events         []ecsread.Event

@@ -96,6 +96,7 @@ func (r *Runner) Run(ctx context.Context, req Request) Result {
 		}
 	}
 	if len(todo) == 0 {
+		r.deregisterRolledBack(ctx, cfg, plans, &res)
 		res.Outcome = AlreadyCurrent
 		res.Message = alreadyCurrentMessage(plans)
 		res.Services = servicesFromPlans(plans, "")
@@ -147,9 +148,10 @@ type plan struct {
 	service  ecsread.Service
 	result   ServiceResult
 	fail     *failure
-	strategy strategy // chosen by the service's deployment controller
-	join     bool     // a rollout to the target is under way: wait, do not update
-	cd       *cdPlan  // CODE_DEPLOY services: what planning learned
+	strategy strategy     // chosen by the service's deployment controller
+	join     bool         // a rollout to the target is under way: wait, do not update
+	cd       *cdPlan      // CODE_DEPLOY services: what planning learned
+	nat      *nativeState // ECS services: history and mechanism (native.go)
 	// unverified is true when the change was made but, without wait, not
 	// verified (a CodeDeploy deployment takes minutes).
 	unverified bool
@@ -226,6 +228,8 @@ func planMessage(todo []*plan) string {
 			parts[i] += fmt.Sprintf(" through CodeDeploy, stopping deployment %s with auto-rollback", strings.Join(p.cd.active, ", "))
 		case p.cd != nil:
 			parts[i] += " through a CodeDeploy deployment"
+		default:
+			parts[i] += p.nat.planText()
 		}
 	}
 	return "Dry run: " + strings.Join(parts, "; ") + ". Nothing was changed."

@@ -38,7 +38,7 @@ type strategy struct {
 func strategyFor(controller string) (strategy, bool) {
 	switch strings.ToUpper(controller) {
 	case "", safety.ControllerECS:
-		return strategy{name: "ECS rolling update", apply: (*Runner).applyECS}, true
+		return strategy{name: "ECS (native rollback or UpdateService)", plan: (*Runner).planNative, apply: (*Runner).applyNative}, true
 	case safety.ControllerCodeDeploy:
 		return strategy{name: "CodeDeploy blue/green", plan: (*Runner).planCodeDeploy, apply: (*Runner).applyCodeDeploy}, true
 	}

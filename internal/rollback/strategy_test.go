@@ -16,8 +16,8 @@ func TestStrategyFor(t *testing.T) {
 		name       string
 		plans      bool // has a planning step of its own
 	}{
-		{controller: "", ok: true, name: "ECS rolling update"},
-		{controller: "ECS", ok: true, name: "ECS rolling update"},
+		{controller: "", ok: true, name: "ECS (native rollback or UpdateService)", plans: true},
+		{controller: "ECS", ok: true, name: "ECS (native rollback or UpdateService)", plans: true},
 		{controller: "CODE_DEPLOY", ok: true, name: "CodeDeploy blue/green", plans: true},
 		{controller: "code_deploy", ok: true, name: "CodeDeploy blue/green", plans: true},
 		{controller: "EXTERNAL", ok: false},

@@ -169,6 +169,7 @@ type service struct {
 	launch      *Launch        // set with SetLaunch
 	stable      bool           // stable on the revision of the last UpdateService
 	stableAt    time.Time
+	hist        *history // service revisions and deployments (deployments.go)
 }
 
 type deployment struct {
@@ -441,6 +442,7 @@ func (s *Server) AddService(spec ServiceSpec) error {
 			updatedAt: now,
 		}}
 	}
+	s.initHistory(svc, now)
 	s.addEvent(svc, now, fmt.Sprintf("(service %s) has reached a steady state.", svc.name))
 	c.services[spec.Name] = svc
 	return nil

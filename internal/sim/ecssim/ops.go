@@ -97,6 +97,7 @@ func (s *Server) serviceWire(svc *service, tags bool) serviceWire {
 	if tags {
 		w.Tags = &[]tagWire{}
 	}
+	s.historyWire(svc, &w)
 	return w
 }
 

@@ -44,12 +44,16 @@ func (s *Server) startRollout(svc *service, taskDef string, now time.Time) {
 	svc.rollout = &pendingRollout{deployment: d, start: now, r: s.rolloutFor(svc)}
 	svc.stable, svc.stableAt = false, time.Time{}
 	svc.recount()
+	s.recordDeployment(svc, d, now)
 }
 
 // advance settles a service's rollout when its time has come, stamping
 // what happened with the time it happened rather than the time of the
 // read. Callers hold s.mu.
 func (s *Server) advance(svc *service, now time.Time) {
+	if svc.hist != nil && s.advanceNative(svc, now) {
+		return
+	}
 	p := svc.rollout
 	if p == nil || p.r.Never {
 		return
@@ -63,6 +67,7 @@ func (s *Server) advance(svc *service, now time.Time) {
 	d.updatedAt = at
 	if p.r.Fail {
 		s.failRollout(svc, d, p.r, at)
+		s.rolledBackRolling(svc, at)
 		return
 	}
 	d.running, d.pending = d.desired, 0
@@ -71,6 +76,7 @@ func (s *Server) advance(svc *service, now time.Time) {
 	svc.deployments = []*deployment{d}
 	svc.recount()
 	svc.stable, svc.stableAt = true, at
+	s.completedRolling(svc, at)
 	s.addEvent(svc, at, fmt.Sprintf("(service %s) (deployment %s) deployment completed.", svc.name, d.id))
 	s.addEvent(svc, at, fmt.Sprintf("(service %s) has reached a steady state.", svc.name))
 }

@@ -46,6 +46,8 @@ const (
 	ErrThrottling       = "ThrottlingException"
 	ErrUnknownOperation = "UnknownOperationException"
 	ErrSerialization    = "SerializationException"
+	// ErrConflict, ErrServiceDeploymentNotFound and ErrUnsupportedFeature
+	// are in deployments.go.
 )
 
 // errorStatus is the HTTP status of each error, as aws-sdk-go-v2 models it;
@@ -79,6 +81,7 @@ type config struct {
 	bareTaskDef    bool
 	defaultRollout Rollout
 	throttle       *throttle // WithThrottling; nil: no metering
+	digests        func(image string) (string, bool)
 }
 
 // IgnoreSort makes ListTaskDefinitions ignore "sort" and always list in
@@ -132,6 +135,12 @@ func New(opts ...Option) *Server {
 			"DescribeTasks":            s.describeTasks,
 			"DeregisterTaskDefinition": s.deregisterTaskDefinition,
 			"RegisterTaskDefinition":   s.registerTaskDefinition,
+			// Service history and native rollback (deployments.go).
+			"ListServiceDeployments":     s.listServiceDeployments,
+			"DescribeServiceDeployments": s.describeServiceDeployments,
+			"DescribeServiceRevisions":   s.describeServiceRevisions,
+			"StopServiceDeployment":      s.stopServiceDeployment,
+			"ContinueServiceDeployment":  s.continueServiceDeployment,
 		}),
 		Status:      errorStatus,
 		ServerError: ErrServer,

@@ -101,6 +101,10 @@ type serviceWire struct {
 	Tags                 *[]tagWire               `json:"tags,omitempty"`
 	LoadBalancers        []loadBalancerWire       `json:"loadBalancers,omitempty"`
 	launchFields                                  // set with SetLaunch
+	// Service history (deployments.go).
+	DeploymentConfiguration  *deploymentConfigurationWire `json:"deploymentConfiguration,omitempty"`
+	CurrentServiceDeployment string                       `json:"currentServiceDeployment,omitempty"`
+	CurrentServiceRevisions  []currentRevisionWire        `json:"currentServiceRevisions,omitempty"`
 }
 
 type loadBalancerWire struct {
