@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deplight/ecs-rollback/internal/target"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -60,5 +61,21 @@ func TestEditDistance(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, editDistance(tc.a, tc.b), "%s %s", tc.a, tc.b)
 		assert.Equal(t, tc.want, editDistance(tc.b, tc.a), "%s %s", tc.b, tc.a)
+	}
+}
+
+// TestHowText names every way a target is chosen in the plan's words.
+func TestHowText(t *testing.T) {
+	t.Parallel()
+	for how, want := range map[target.How]string{
+		target.HowManualRevision:   "--revision",
+		target.HowImageTag:         "image tag",
+		target.HowRecordedARN:      "the recorded task definition",
+		target.HowFallbackPrevious: "fallback to the previous revision",
+		target.HowECSHistory:       "ECS's deployment history",
+	} {
+		if got := howText(how); got != want {
+			t.Errorf("howText(%q) = %q, want %q", how, got, want)
+		}
 	}
 }

@@ -549,6 +549,8 @@ func howText(h target.How) string {
 		return "the recorded task definition"
 	case target.HowFallbackPrevious:
 		return "fallback to the previous revision"
+	case target.HowECSHistory:
+		return "ECS's deployment history"
 	}
 	return report.LogSafe(string(h))
 }
