@@ -112,10 +112,7 @@ func (r *Runner) ecrDigest(ctx context.Context, ref imageref.Ref) (string, error
 // digests and makes it the target; the safety checks judged the original.
 func (r *Runner) registerPinned(ctx context.Context, p *plan) *failure {
 	n, sr := p.nat, &p.result
-	api, ok := r.ECS.(apply.PinAPI)
-	if !ok {
-		return fail(reason.UpdateFailed, "pin-digests: the ECS client cannot register task definitions; nothing was changed")
-	}
+	api := r.ECS
 	orig := *sr.To
 	r.logf("RegisterTaskDefinition: a copy of %s pinned to %s", orig.ARN, pinList(n.pin))
 	arn, err := apply.RegisterPinned(ctx, api, orig.ARN, n.pin)

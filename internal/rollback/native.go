@@ -77,10 +77,10 @@ func (n *nativeState) planText() string {
 	return s
 }
 
-// historyAPI is r.ECS as a client of the history reads, when it is one.
+// historyAPI is r.ECS as a client of the history reads; false when there
+// is no ECS client.
 func (r *Runner) historyAPI() (ecsread.HistoryAPI, bool) {
-	h, ok := r.ECS.(ecsread.HistoryAPI)
-	return h, ok
+	return r.ECS, r.ECS != nil
 }
 
 func isECSController(c string) bool {
@@ -270,10 +270,7 @@ func (r *Runner) applyNative(ctx context.Context, cfg config.Config, p *plan) *f
 // deployment had just ended: the caller goes on with UpdateService.
 func (r *Runner) applyStop(ctx context.Context, cfg config.Config, p *plan) (f *failure, fellBack bool) {
 	n, sr := p.nat, &p.result
-	api, ok := r.ECS.(apply.NativeAPI)
-	if !ok {
-		return nil, true
-	}
+	api := r.ECS
 	var err error
 	if n.mech == mechContinue {
 		r.logf("ContinueServiceDeployment %s at hook %s with ROLLBACK", n.inFlight.ARN, n.hook.ID)
@@ -391,7 +388,7 @@ func (r *Runner) applyUpdate(ctx context.Context, cfg config.Config, p *plan) *f
 	if out.Service != nil {
 		arn = aws.ToString(out.Service.CurrentServiceDeployment)
 	}
-	if _, ok := r.ECS.(wait.DeploymentAPI); !ok || arn == "" {
+	if arn == "" {
 		p.join = true // UpdateService was sent: only the wait is left
 		return r.applyECS(ctx, cfg, p)
 	}
@@ -419,7 +416,7 @@ func bakeNote(d ecsread.ServiceDeployment, number int32) string {
 // event once as it comes.
 func (r *Runner) waitDeployment(ctx context.Context, cfg config.Config, p *plan, arn string, goal wait.Goal) (wait.Progress, error) {
 	sr := &p.result
-	api := r.ECS.(wait.DeploymentAPI)
+	api := r.ECS
 	r.logf("waiting up to %s for %s (service deployment %s)", cfg.WaitTimeout, sr.Service, lastPart(arn))
 	events := ecsread.NewEventLog(p.service)
 	return wait.Deployment(ctx, api, cfg.Cluster, sr.Service, arn, sr.To.ARN, goal, wait.Options{

@@ -27,7 +27,12 @@ type ECSAPI interface {
 	apply.UpdateServiceAPI
 	ecsread.StoppedTasksAPI
 	apply.DeregisterAPI
+	ecsread.HistoryAPI // the service's deployment history
+	apply.NativeAPI    // Stop/ContinueServiceDeployment with ROLLBACK
+	apply.PinAPI       // RegisterTaskDefinition, for pin-digests
 }
+
+var _ ECSAPI = (*ecs.Client)(nil)
 
 // DeploymentSource finds the last successful deployment; *source.Finder
 // satisfies it.
