@@ -66,3 +66,22 @@ func TestE2ENewerDeployRunManual(t *testing.T) {
 	}
 	assert.True(t, warned, "a ::warning names the queued deploy run")
 }
+
+// TestE2EFailedDeployRerunInProgress: a person re-ran the failed deploy
+// while the rollback was queued; the re-run keeps the run's ID and creation
+// time, and it is newer work all the same.
+func TestE2EFailedDeployRerunInProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.gh.AddRun(ghsim.Run{
+		ID: failedRunID, RunNumber: 1000, WorkflowID: deployWFID, WorkflowPath: deployPath, Name: "Deploy Service",
+		HeadBranch: "main", HeadSHA: sha("f5f5f5f"), Event: "push", Status: "in_progress", RunAttempt: 2,
+		CreatedAt: time.Now().Add(-10 * time.Minute),
+	})
+	res := w.run(nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "skipped", res.outputs["result"])
+	assert.Equal(t, "newer-deployment", res.outputs["reason"])
+	assert.Empty(t, w.mutations(), "nothing changed")
+	assert.Contains(t, res.summary, `deploy run 5000 (in\_progress`, "the summary names the re-run")
+}

@@ -374,7 +374,7 @@ func pin(cfg *config.Config, plan rollback.Result) {
 	if err != nil {
 		return // an emulator's bare family:revision: the runner resolves it again
 	}
-	cfg.Revision, cfg.RevisionSpec = spec.ARN, spec
+	cfg.Revision = spec.ARN
 }
 
 // unchanged checks that every service still runs the revision the plan

@@ -4,8 +4,6 @@ package config
 
 import (
 	"time"
-
-	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // Commands of the action.
@@ -30,8 +28,7 @@ type Config struct {
 	Services                  []string // split on commas and newlines, trimmed, empty dropped, duplicates removed
 	Environment               string
 	ProtectedEnvironments     []string
-	Revision                  string                // raw: "42", "family:42" or an ARN; syntax validated
-	RevisionSpec              revision.RevisionSpec // Revision parsed; zero when Revision is empty
+	Revision                  string // raw: "42", "family:42" or an ARN; syntax validated
 	ImageTag                  string
 	Confirm                   string
 	DeployWorkflow            string

@@ -232,11 +232,9 @@ func (l *loader) target(c *Config) {
 		}
 	}
 	if c.Revision != "" {
-		spec, err := revision.ParseRevisionInput(c.Revision)
-		if err != nil {
+		if _, err := revision.ParseRevisionInput(c.Revision); err != nil {
 			l.wrap("revision", err)
 		}
-		c.RevisionSpec = spec
 	}
 	if c.DeployWorkflow != "" && !isDigits(c.DeployWorkflow) && !workflowFileRE.MatchString(c.DeployWorkflow) {
 		l.fail("deploy-workflow", "%q is neither a workflow file name (deploy.yml) nor a numeric workflow ID", c.DeployWorkflow)

@@ -11,8 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
-
-	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
 // inputNames is every input Load reads: the fake environment fails the test
@@ -149,7 +147,6 @@ func TestLoad(t *testing.T) {
 				Environment:           "prod",
 				ProtectedEnvironments: []string{"prod", "staging.eu", "live"},
 				Revision:              tdARN,
-				RevisionSpec:          revision.RevisionSpec{Family: "web", Number: 41, ARN: tdARN},
 				Confirm:               "ROLLBACK-PROD",
 				DeployWorkflow:        "deploy.yml",
 				Branch:                "release/2024",
@@ -183,7 +180,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "revision number",
 			inputs: with(map[string]string{"revision": "42"}),
-			want:   defaultRollback(func(c *Config) { c.Revision, c.RevisionSpec = "42", revision.RevisionSpec{Number: 42} }),
+			want:   defaultRollback(func(c *Config) { c.Revision = "42" }),
 		},
 		{
 			name:   "numeric deploy workflow",

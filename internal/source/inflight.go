@@ -28,9 +28,10 @@ var inFlightStatuses = map[string]bool{"queued": true, "in_progress": true, "wai
 // started after the failed one is among the newest.
 const inFlightPage = 20
 
-// InFlight lists the runs of workflow (an ID or a file name) created after
-// after, other than exclude, that have not completed, newest first. It
-// makes one call: the newest runs of the workflow, whatever their status.
+// InFlight lists the runs of workflow (an ID or a file name) that have not
+// completed and were created after after, newest first; the run exclude
+// (the failed one) counts too when it is running again, re-run. It makes
+// one call: the newest runs of the workflow, whatever their status.
 func (f *Finder) InFlight(ctx context.Context, workflow string, after time.Time, exclude int64) ([]InFlightRun, error) {
 	wf, err := workflowRef(workflow)
 	if err != nil {
@@ -49,7 +50,12 @@ func (f *Finder) InFlight(ctx context.Context, workflow string, after time.Time,
 	var runs []InFlightRun
 	for _, r := range out.WorkflowRuns {
 		created := r.GetCreatedAt().Time
-		if r.GetID() == exclude || !inFlightStatuses[r.GetStatus()] || !created.After(after) {
+		if !inFlightStatuses[r.GetStatus()] {
+			continue
+		}
+		// The failed run itself, going again, is a re-run of the deploy:
+		// it keeps its ID and creation time.
+		if r.GetID() != exclude && !created.After(after) {
 			continue
 		}
 		runs = append(runs, InFlightRun{ID: r.GetID(), Status: r.GetStatus(), Branch: r.GetHeadBranch(), CreatedAt: created, URL: r.GetHTMLURL()})
