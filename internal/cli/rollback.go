@@ -228,6 +228,7 @@ func runRollback(ctx context.Context, args []string, env Env) int {
 			Log:        newProgress(env.Stderr, env.now, st),
 			FirstPoll:  env.FirstPoll,
 			MaxPoll:    env.MaxPoll,
+			Flags:      true,
 		},
 	}
 	if interactive {

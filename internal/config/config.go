@@ -3,6 +3,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 )
 
@@ -63,3 +64,27 @@ const (
 	SourceArtifact Source = "artifact" // the deployment-state artifact only
 	SourceECS      Source = "ecs"      // ECS's deployment history only
 )
+
+// Setting names inputs in a message to the person who set them: as the
+// action's inputs ("the input branch", "the inputs a and b"), or, with
+// flags, as the CLI's flags ("--branch", "--a and --b").
+func Setting(flags bool, names ...string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n
+		if flags {
+			parts[i] = "--" + n
+		}
+	}
+	list := strings.Join(parts, " and ")
+	if len(parts) > 2 {
+		list = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	switch {
+	case flags:
+		return list
+	case len(names) == 1:
+		return "the input " + list
+	}
+	return "the inputs " + list
+}

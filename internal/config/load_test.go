@@ -445,3 +445,22 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestSetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		flags bool
+		names []string
+		want  string
+	}{
+		{false, []string{"branch"}, "the input branch"},
+		{false, []string{"codedeploy-application", "codedeploy-deployment-group"}, "the inputs codedeploy-application and codedeploy-deployment-group"},
+		{true, []string{"branch"}, "--branch"},
+		{true, []string{"cluster", "service", "region"}, "--cluster, --service and --region"},
+	}
+	for _, tt := range tests {
+		if got := Setting(tt.flags, tt.names...); got != tt.want {
+			t.Errorf("Setting(%v, %q) = %q, want %q", tt.flags, tt.names, got, tt.want)
+		}
+	}
+}

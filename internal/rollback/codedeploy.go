@@ -45,15 +45,15 @@ func (r *Runner) planCodeDeploy(ctx context.Context, cfg config.Config, p *plan)
 	}
 	g, err := apply.GetCodeDeployGroup(ctx, r.CodeDeploy, app, name)
 	if err != nil {
-		return asFailure(ctx, fmt.Errorf("%w. Check the inputs codedeploy-application and codedeploy-deployment-group, and that the role may call codedeploy:GetDeploymentGroup", err), reason.CodeDeploy)
+		return asFailure(ctx, fmt.Errorf("%w. Check %s, and that the role may call codedeploy:GetDeploymentGroup", err, config.Setting(r.Flags, "codedeploy-application", "codedeploy-deployment-group")), reason.CodeDeploy)
 	}
 	if !g.Deploys(cfg.Cluster, p.service.Name) {
 		var deploys []string
 		for _, s := range g.Services {
 			deploys = append(deploys, s.Cluster+"/"+s.Service)
 		}
-		return fail(reason.CodeDeploy, "CodeDeploy deployment group %s of application %s deploys %s, not service %s in cluster %s. Check the input codedeploy-deployment-group",
-			name, app, orNone(strings.Join(deploys, ", ")), svc, cfg.Cluster)
+		return fail(reason.CodeDeploy, "CodeDeploy deployment group %s of application %s deploys %s, not service %s in cluster %s. Check %s",
+			name, app, orNone(strings.Join(deploys, ", ")), svc, cfg.Cluster, config.Setting(r.Flags, "codedeploy-deployment-group"))
 	}
 	active, err := apply.ActiveCodeDeployments(ctx, r.CodeDeploy, app, name)
 	if err != nil {

@@ -267,6 +267,7 @@ func (r *Runner) resolve(ctx context.Context, cfg config.Config, p *plan, pre pr
 		ContainerName:        cfg.ContainerName,
 		AllowSchemaDowngrade: cfg.AllowSchemaDowngrade,
 		CodeDeployConfigured: cfg.CodeDeployApplication != "" && cfg.CodeDeployDeploymentGroup != "",
+		Flags:                r.Flags,
 	}
 	p.result.Checks = safety.Evaluate(in)
 	p.strategy, _ = strategyFor(p.service.Controller)

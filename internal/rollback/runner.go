@@ -67,6 +67,9 @@ type Runner struct {
 	FirstPoll, MaxPoll time.Duration
 	// DescribeConcurrency bounds concurrent DescribeTaskDefinition calls.
 	DescribeConcurrency int
+	// Flags makes messages name settings as the CLI's flags (--cluster)
+	// rather than as the action's inputs.
+	Flags bool
 	// PlanTimeout bounds everything before UpdateService: trigger, source,
 	// target and checks; DefaultPlanTimeout when zero.
 	PlanTimeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/deplight/ecs-rollback/internal/config"
 	"github.com/deplight/ecs-rollback/internal/revision"
 )
 
@@ -43,6 +44,8 @@ type Input struct {
 	// CodeDeployConfigured is true when codedeploy-application and
 	// codedeploy-deployment-group are both set.
 	CodeDeployConfigured bool
+	// Flags names settings in messages as the CLI's flags, not inputs.
+	Flags bool
 }
 
 // familyNumber returns the family and number of a revision, from the ARN
@@ -207,7 +210,7 @@ func checkController(in Input) Check {
 		if in.CodeDeployConfigured {
 			c.Status, c.Detail = Pass, "CodeDeploy blue/green"
 		} else {
-			c.Status, c.Detail = Fail, fmt.Sprintf("service %s uses the CODE_DEPLOY deployment controller, so only CodeDeploy can change it; set the inputs codedeploy-application and codedeploy-deployment-group to roll it back through CodeDeploy", in.Service)
+			c.Status, c.Detail = Fail, fmt.Sprintf("service %s uses the CODE_DEPLOY deployment controller, so only CodeDeploy can change it; set %s to roll it back through CodeDeploy", in.Service, config.Setting(in.Flags, "codedeploy-application", "codedeploy-deployment-group"))
 		}
 	case ControllerExternal:
 		c.Status, c.Detail = Fail, fmt.Sprintf("service %s uses the EXTERNAL deployment controller; this action cannot roll back an EXTERNAL controller, roll it back with the tool that manages its task sets", in.Service)

@@ -295,3 +295,18 @@ func TestFirstFailure(t *testing.T) {
 		t.Error("FirstFailure(nil) reported a failure")
 	}
 }
+
+// TestControllerSpeaksOfFlags: the CLI's refusal of a CODE_DEPLOY service
+// names its flags, the action's its inputs.
+func TestControllerSpeaksOfFlags(t *testing.T) {
+	t.Parallel()
+	for flags, want := range map[bool]string{
+		false: "set the inputs codedeploy-application and codedeploy-deployment-group",
+		true:  "set --codedeploy-application and --codedeploy-deployment-group",
+	} {
+		c := checkController(Input{Service: "web", Controller: ControllerCodeDeploy, Flags: flags})
+		if c.Status != Fail || !strings.Contains(c.Detail, want) {
+			t.Errorf("flags %v: %s %q, want a failure saying %q", flags, c.Status, c.Detail, want)
+		}
+	}
+}
