@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -83,4 +84,23 @@ func denyDescribe(t *testing.T, upstream, arn string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestE2ERecordedARNOneDescribe: with the task definition recorded, the
+// rollback describes the current revision and the recorded one, nothing
+// more: no search of max-revisions candidates.
+func TestE2ERecordedARNOneDescribe(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int32{44, 41} {
+		w := newWorld(t)
+		w.addDeployRun(4010, revisionTags[n], "prod", time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), w.revs[n])
+		res := w.run(nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.Equal(t, fmt.Sprint(n), res.outputs["to-revision"])
+		want := 2 // the current revision, and the recorded one
+		if n != 44 {
+			want = 3 // and the one just below the current, described while GitHub answered
+		}
+		assert.Equal(t, want, w.ecs.CallCount("DescribeTaskDefinition"), "recorded revision %d", n)
+	}
 }

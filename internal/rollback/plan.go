@@ -20,6 +20,10 @@ import (
 	"github.com/deplight/ecs-rollback/internal/target"
 )
 
+// speculativeDescribes is how many revisions below the current one are
+// described per service while the GitHub chain is still answering.
+const speculativeDescribes = 1
+
 // prepared is what the ECS chain learns before the target tag is known.
 type prepared struct {
 	current revision.Revision
@@ -94,13 +98,15 @@ func (r *Runner) plan(ctx context.Context, req Request, res *Result) ([]*plan, *
 			}
 		}
 	}()
-	// Until the GitHub chain names the tag, describe the likeliest
-	// candidates ahead: one wave of the describe limiter, shared by the
-	// services, so that speculation never spends much of ECS's request
-	// budget (a recorded task definition may make it needless).
+	// Until the GitHub chain names the target, describe the likeliest
+	// candidate ahead: the revision just below the current one. After a
+	// failed deploy the last good revision is most often that one, which is
+	// also what a recorded task definition usually names; speculating
+	// further would spend ECS's request budget on revisions a recorded task
+	// definition makes needless.
 	speculate := 0
 	if cfg.Revision == "" && cfg.ImageTag == "" {
-		speculate = min(cfg.MaxRevisions, max(2, r.describeConcurrency()/max(len(cfg.Services), 1)))
+		speculate = min(cfg.MaxRevisions, speculativeDescribes, max(1, r.describeConcurrency()/max(len(cfg.Services), 1)))
 	}
 	services, err := ecsread.DescribeServices(ctx, r.ECS, cfg.Cluster, cfg.Services)
 	if err != nil && len(services) == 0 {
