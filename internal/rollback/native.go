@@ -77,12 +77,6 @@ func (n *nativeState) planText() string {
 	return s
 }
 
-// historyAPI is r.ECS as a client of the history reads; false when there
-// is no ECS client.
-func (r *Runner) historyAPI() (ecsread.HistoryAPI, bool) {
-	return r.ECS, r.ECS != nil
-}
-
 func isECSController(c string) bool {
 	return c == "" || strings.EqualFold(c, safety.ControllerECS)
 }
@@ -90,14 +84,13 @@ func isECSController(c string) bool {
 // startHistory reads the service's deployment history into out, alongside
 // the other reads of prepare; wg is theirs.
 func (r *Runner) startHistory(ctx context.Context, svc ecsread.Service, cluster string, out *prepared, wg *sync.WaitGroup) {
-	api, ok := r.historyAPI()
-	if !ok || !isECSController(svc.Controller) {
+	if r.ECS == nil || !isECSController(svc.Controller) {
 		return
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		h, err := ecsread.ReadHistory(ctx, api, cluster, svc.Name)
+		h, err := ecsread.ReadHistory(ctx, r.ECS, cluster, svc.Name)
 		if err != nil {
 			out.historyErr = err
 			return
@@ -418,16 +411,11 @@ func (r *Runner) waitDeployment(ctx context.Context, cfg config.Config, p *plan,
 	sr := &p.result
 	api := r.ECS
 	r.logf("waiting up to %s for %s (service deployment %s)", cfg.WaitTimeout, sr.Service, lastPart(arn))
-	events := ecsread.NewEventLog(p.service)
 	return wait.Deployment(ctx, api, cfg.Cluster, sr.Service, arn, sr.To.ARN, goal, wait.Options{
 		Timeout:   cfg.WaitTimeout,
 		FirstPoll: r.FirstPoll,
 		MaxPoll:   r.MaxPoll,
-		OnService: func(s ecsread.Service) {
-			for _, e := range events.New(s) {
-				r.logf("%s: %s %s", sr.Service, e.CreatedAt.UTC().Format("15:04:05"), e.Message)
-			}
-		},
+		OnService: r.printEvents(p),
 	})
 }
 

@@ -280,7 +280,7 @@ func overall(services []ServiceResult, cancelled bool) (Outcome, string, string)
 func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *failure) {
 	cfg := req.Config
 	q := source.Query{
-		Workflow:      cfg.DeployWorkflow,
+		Workflow:      deployWorkflow(req),
 		Branch:        cfg.Branch,
 		ArtifactName:  cfg.ArtifactName,
 		Environment:   cfg.Environment,
@@ -288,9 +288,6 @@ func (r *Runner) sourceQuery(ctx context.Context, req Request) (source.Query, *f
 	}
 	if run := req.Event.Run; run != nil {
 		q.ExcludeRunID = run.ID
-		if q.Workflow == "" && run.WorkflowID != 0 {
-			q.Workflow = fmt.Sprint(run.WorkflowID)
-		}
 		if q.Branch == "" {
 			q.Branch = run.HeadBranch
 		}

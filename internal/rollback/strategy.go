@@ -64,16 +64,13 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 		return nil
 	}
 	r.logf("waiting up to %s for %s to be stable on revision %d", cfg.WaitTimeout, sr.Service, to.Number)
-	events := ecsread.NewEventLog(p.service)
+	printEvents := r.printEvents(p)
 	stable, err := wait.Stable(ctx, r.ECS, cfg.Cluster, sr.Service, to.ARN, wait.Options{
 		Timeout:   cfg.WaitTimeout,
 		FirstPoll: r.FirstPoll,
 		MaxPoll:   r.MaxPoll,
 		OnService: func(s ecsread.Service) {
-			// Each new service event, once, as it arrives.
-			for _, e := range events.New(s) {
-				r.logf("%s: %s %s", sr.Service, e.CreatedAt.UTC().Format("15:04:05"), e.Message)
-			}
+			printEvents(s)
 			r.debugf("%s: running %d of %d, %d deployments", s.Name, s.RunningCount, s.DesiredCount, len(s.Deployments))
 		},
 	})
@@ -90,4 +87,16 @@ func (r *Runner) applyECS(ctx context.Context, cfg config.Config, p *plan) *fail
 func mayHaveApplied(err error) bool {
 	var apiErr smithy.APIError
 	return err == nil || !errors.As(err, &apiErr)
+}
+
+// printEvents returns the wait's view of the service: each service event
+// that was not there when planning read the service is printed once, as it
+// arrives, oldest first.
+func (r *Runner) printEvents(p *plan) func(ecsread.Service) {
+	events := ecsread.NewEventLog(p.service)
+	return func(s ecsread.Service) {
+		for _, e := range events.New(s) {
+			r.logf("%s: %s %s", p.result.Service, e.CreatedAt.UTC().Format("15:04:05"), e.Message)
+		}
+	}
 }
